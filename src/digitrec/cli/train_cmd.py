@@ -1,0 +1,116 @@
+"""`digitrec train`: train a zoo model from a preset and/or explicit flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from digitrec.checkpoint import read_checkpoint
+from digitrec.config import DEVICES, OPTIMIZERS, SCHEDULES, TrainConfig
+from digitrec.errors import ConfigError
+from digitrec.models import available_models
+from digitrec.presets import PRESETS, preset_values
+from digitrec.train import train
+
+# Settings a resumed run may change; everything else comes from the checkpoint.
+RESUMABLE_OVERRIDES = ("epochs", "device", "threads", "progress", "data_dir")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a model",
+        description="Train a zoo model. Flags you give override the preset's values.",
+        argument_default=argparse.SUPPRESS,  # so we know which flags were given
+    )
+    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (fast, best, seed-lenet5)")
+    p.add_argument("--model", choices=available_models())
+    p.add_argument("--dataset", help="mnist, fashion-mnist, or a path to an image folder / list file")
+    p.add_argument("--data-dir", type=Path, help="folder holding the dataset's IDX files")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--lr", type=float, help="learning rate (peak rate for onecycle)")
+    p.add_argument("--momentum", type=float, help="SGD momentum")
+    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum for SGD")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--schedule", choices=SCHEDULES)
+    p.add_argument("--milestones", type=int, nargs="+", help="epochs at which multistep multiplies the rate by gamma")
+    p.add_argument("--gamma", type=float)
+    p.add_argument("--label-smoothing", type=float)
+    aug = p.add_mutually_exclusive_group()
+    aug.add_argument("--augment", dest="augment", action="store_true", help="random affine augmentation")
+    aug.add_argument("--no-augment", dest="augment", action="store_false")
+    p.add_argument("--augment-strength", type=float, help="scale of the augmentation ranges (1.0 = default)")
+    p.add_argument("--elastic", action="store_true", help="add elastic distortion to augmentation")
+    p.add_argument("--ema", dest="ema_decay", type=float, help="keep an EMA of the weights with this decay")
+    p.add_argument("--val-size", type=int, help="validation images held out of training (default 5000)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", choices=DEVICES)
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    p.add_argument("--target-acc", type=float, help="stop once validation accuracy reaches this (e.g. 0.99)")
+    p.add_argument("--eval-every", type=int, help="also validate every N steps (with --target-acc)")
+    p.add_argument("--out", dest="out_dir", type=Path, help="run directory (default runs/<model>-<time>)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--max-batches", type=int, help="batches per epoch (quick trials)")
+    p.add_argument("--train-subset", type=int, help="train on the first N training images only")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    p.add_argument("--json", dest="print_json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    given = {k: v for k, v in vars(args).items() if k not in ("run", "command", "verbose", "quiet", "print_json")}
+    if "milestones" in given:
+        given["milestones"] = tuple(given["milestones"])
+    if given.get("resume"):
+        return _resume_config(given)
+    values: dict[str, Any] = {}
+    if "preset" in given:
+        values.update(preset_values(given["preset"]))
+    values.update(given)
+    return TrainConfig(**values)
+
+
+def _resume_config(given: dict[str, Any]) -> TrainConfig:
+    if "out_dir" not in given:
+        raise ConfigError("--resume needs --out DIR, the run directory holding last.pt")
+    saved = read_checkpoint(Path(given["out_dir"]) / "last.pt")["config"]
+    ignored = sorted(k for k in given if k not in RESUMABLE_OVERRIDES + ("out_dir", "resume", "preset"))
+    if ignored:
+        raise ConfigError(
+            f"a resumed run keeps its saved settings; cannot change: {', '.join(ignored)} "
+            f"(allowed with --resume: {', '.join(RESUMABLE_OVERRIDES)})"
+        )
+    values = dict(saved) | {k: given[k] for k in RESUMABLE_OVERRIDES if k in given}
+    values.update(out_dir=given["out_dir"], resume=True)
+    return TrainConfig.from_dict(values)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    result = train(cfg)
+    summary = {
+        "run_dir": str(result.run_dir),
+        "best_epoch": result.best_epoch,
+        "best_val_acc": result.best_val_acc,
+        "test_acc": result.test_acc,
+        "test_loss": result.test_loss,
+        "epochs_run": result.epochs_run,
+        "train_seconds": round(result.train_seconds, 2),
+        "time_to_target": result.time_to_target,
+    }
+    if getattr(args, "print_json", False):
+        print(json.dumps(summary))
+    else:
+        print(
+            f"best checkpoint: {result.run_dir / 'best.pt'} (epoch {result.best_epoch}, "
+            f"validation {100 * result.best_val_acc:.2f}%)\n"
+            f"test accuracy: {100 * result.test_acc:.2f}%  (loss {result.test_loss:.4f}, "
+            f"{result.train_seconds:.1f} s of training)"
+        )
+        if result.time_to_target is not None:
+            print(f"reached target validation accuracy after {result.time_to_target:.1f} s")
+    return 0

@@ -1,0 +1,134 @@
+"""Evaluation on the test set: accuracy, loss, per-class scores, confusion, error gallery.
+
+    report = evaluate(EvalConfig())          # the shipped model
+    report.accuracy, report.per_class, report.confusion
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from digitrec.batching import predict_logits, to_tensor_images
+from digitrec.checkpoint import LoadedModel, load_model
+from digitrec.config import EvalConfig
+from digitrec.data import load_dataset
+from digitrec.errors import ConfigError
+from digitrec.plots import plot_confusion, plot_gallery
+from digitrec.runtime import resolve_device, set_threads
+from digitrec.weights import shipped_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    accuracy: float
+    loss: float
+    count: int
+    per_class: list[dict[str, Any]]  # class, precision, recall, f1, support
+    confusion: np.ndarray  # (C, C): rows true, columns predicted
+    models: list[str]
+    tta: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accuracy": self.accuracy,
+            "loss": self.loss,
+            "count": self.count,
+            "errors": int(self.count - np.trace(self.confusion)),
+            "per_class": self.per_class,
+            "confusion": self.confusion.tolist(),
+            "models": self.models,
+            "tta": self.tta,
+        }
+
+
+def ensemble_probabilities(
+    members: list[LoadedModel], images: torch.Tensor, batch_size: int, device: torch.device, tta: bool
+) -> torch.Tensor:
+    """Softmax probabilities averaged over the members (one member: its own softmax)."""
+    total = torch.zeros(len(images), len(members[0].classes))
+    for member in members:
+        logits = predict_logits(
+            member.model.to(device), images, member.mean, member.std, batch_size, device, tta=tta
+        )
+        total += F.softmax(logits, dim=1)
+    return total / len(members)
+
+
+def per_class_scores(confusion: np.ndarray, classes: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Precision, recall and F1 per class from a confusion matrix (rows true, columns predicted)."""
+    rows = []
+    for k, name in enumerate(classes):
+        true_pos = float(confusion[k, k])
+        predicted = float(confusion[:, k].sum())
+        actual = float(confusion[k, :].sum())
+        precision = true_pos / predicted if predicted else 0.0
+        recall = true_pos / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append({"class": name, "precision": precision, "recall": recall, "f1": f1, "support": int(actual)})
+    return rows
+
+
+def confusion_matrix(true: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (true, pred), 1)
+    return matrix
+
+
+def evaluate(cfg: EvalConfig) -> EvalReport:
+    """Evaluate one checkpoint, or an ensemble of several, and write the report files."""
+    set_threads(cfg.threads)
+    device = resolve_device(cfg.device)
+    paths = list(cfg.checkpoints) or [shipped_checkpoint()]
+    members = [load_model(path) for path in paths]
+    if len({m.classes for m in members}) > 1:
+        raise ConfigError("the checkpoints of an ensemble must share the same classes")
+    bundle = load_dataset(cfg.dataset, cfg.data_dir)
+    images = to_tensor_images(bundle.test.images)
+    labels = torch.as_tensor(bundle.test.labels, dtype=torch.int64)
+    probs = ensemble_probabilities(members, images, cfg.batch_size, device, cfg.tta)
+    pred = probs.argmax(1)
+    classes = members[0].classes
+    confusion = confusion_matrix(labels.numpy(), pred.numpy(), len(classes))
+    report = EvalReport(
+        accuracy=float((pred == labels).float().mean()),
+        loss=float(F.nll_loss(torch.log(probs.clamp_min(1e-12)), labels)),
+        count=len(labels),
+        per_class=per_class_scores(confusion, classes),
+        confusion=confusion,
+        models=[str(p) for p in paths],
+        tta=cfg.tta,
+    )
+    _write_report(cfg, report, bundle.test.images, labels.numpy(), pred.numpy(), probs.numpy(), classes)
+    return report
+
+
+def _write_report(
+    cfg: EvalConfig, report: EvalReport, images: np.ndarray, labels: np.ndarray,
+    pred: np.ndarray, probs: np.ndarray, classes: tuple[str, ...],
+) -> None:  # fmt: skip
+    out = cfg.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    (out / "confusion.json").write_text(
+        json.dumps({"classes": list(classes), "rows_true_columns_predicted": report.confusion.tolist()}) + "\n"
+    )
+    title = f"Confusion matrix: accuracy {100 * report.accuracy:.2f}% on {report.count} test images"
+    plot_confusion(report.confusion, classes, out / "confusion.png", title)
+    wrong = np.flatnonzero(pred != labels)
+    # Most confident mistakes first: those are the interesting ones.
+    wrong = wrong[np.argsort(-probs[wrong, pred[wrong]])][: cfg.gallery_size]
+    plot_gallery(
+        images[wrong], labels[wrong].tolist(), pred[wrong].tolist(),
+        probs[wrong, pred[wrong]].tolist(), classes, out / "errors.png",
+    )  # fmt: skip
+    log.info("wrote %s", out)

@@ -1,0 +1,257 @@
+"""Training: one config in, a run directory with checkpoints, metrics and curves out.
+
+    cfg = TrainConfig(model="lenet", epochs=2)
+    result = train(cfg)          # result.test_acc, result.run_dir
+
+Runs alone or as one rank of a torchrun job (DDP; only rank 0 writes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel
+from tqdm import tqdm
+
+from digitrec.augment import AugmentConfig, augment_batch
+from digitrec.batching import epoch_order, normalise, predict_logits, to_float
+from digitrec.checkpoint import MNIST_MEAN, MNIST_STD, load_model, read_checkpoint, save_atomic
+from digitrec.config import TrainConfig
+from digitrec.errors import CheckpointError, ConfigError
+from digitrec.models import create_model
+from digitrec.optim import build_optimizer, build_scheduler
+from digitrec.run_files import RunWriter, checkpoint_payload
+from digitrec.runtime import DistInfo, init_distributed, resolve_device, seed_everything, set_threads
+from digitrec.runtime import barrier, shutdown_distributed
+from digitrec.training_data import TrainingData, load_training_data
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    best_epoch: int
+    best_val_acc: float
+    test_acc: float
+    test_loss: float
+    epochs_run: int
+    train_seconds: float
+    time_to_target: float | None  # training seconds until val accuracy reached --target-acc
+
+
+@dataclass
+class _State:
+    """What changes while training; all of it goes into last.pt."""
+
+    epoch: int = 0  # epochs completed
+    step: int = 0
+    best_val_acc: float = -1.0
+    best_epoch: int = 0
+    train_seconds: float = 0.0
+    time_to_target: float | None = None
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def default_run_dir(model: str) -> Path:
+    return Path("runs") / f"{model}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    """Train `cfg.model` as configured; return the selected checkpoint's test figures."""
+    set_threads(cfg.threads)
+    device = resolve_device(cfg.device)
+    dist_info = init_distributed(device)
+    try:
+        return _train(cfg, device, dist_info)
+    finally:
+        shutdown_distributed(dist_info)
+
+
+def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> TrainResult:
+    seed_everything(cfg.seed + dist_info.rank)
+    run_dir = cfg.out_dir or default_run_dir(cfg.model)
+    if dist_info.enabled and cfg.out_dir is None:
+        raise ConfigError("distributed runs need --out DIR so that every rank agrees on it")
+    data = load_training_data(cfg)
+    model = create_model(cfg.model).to(device)
+    if device.type == "cpu":
+        model = model.to(memory_format=torch.channels_last)  # faster convolutions on CPU
+    per_rank_batch = max(1, cfg.batch_size // dist_info.world_size)
+    steps_per_epoch = math.ceil((len(data.train_y) // dist_info.world_size) / per_rank_batch)
+    if cfg.max_batches is not None:
+        steps_per_epoch = min(steps_per_epoch, cfg.max_batches)
+    optimizer = build_optimizer(model, cfg)
+    scheduler, per_step = build_scheduler(optimizer, cfg, steps_per_epoch)
+    ema = _make_ema(model, cfg)
+    state = _State()
+    writer = RunWriter(run_dir, enabled=dist_info.is_main)
+    if cfg.resume:
+        state = _restore(run_dir / "last.pt", cfg, model, optimizer, scheduler, ema)
+    else:
+        writer.start_fresh(cfg)
+    net: nn.Module = DistributedDataParallel(model) if dist_info.enabled else model
+    aug_cfg = AugmentConfig(strength=cfg.augment_strength, elastic=cfg.elastic) if cfg.augment else None
+
+    stop = state.time_to_target is not None
+    while state.epoch < cfg.epochs and not stop:
+        started = time.perf_counter()
+        train_loss, train_acc, stop = _run_epoch(
+            cfg, net, model, ema, optimizer, scheduler if per_step else None, data, aug_cfg,
+            device, dist_info, state, steps_per_epoch, per_rank_batch, started,
+        )  # fmt: skip
+        if scheduler is not None and not per_step:
+            scheduler.step()
+        state.train_seconds += time.perf_counter() - started
+        state.epoch += 1
+        eval_model = ema.module if ema is not None else model
+        val_loss, val_acc = _validate(eval_model, data, device)
+        row = {
+            "epoch": state.epoch, "step": state.step, "train_loss": train_loss,
+            "train_acc": train_acc, "val_loss": val_loss, "val_acc": val_acc,
+            "lr": optimizer.param_groups[0]["lr"], "seconds": round(state.train_seconds, 3),
+        }  # fmt: skip
+        state.history.append(row)
+        improved = val_acc > state.best_val_acc
+        if improved:
+            state.best_val_acc, state.best_epoch = val_acc, state.epoch
+        if cfg.target_acc is not None and val_acc >= cfg.target_acc and state.time_to_target is None:
+            state.time_to_target = state.train_seconds
+            stop = True
+        payload = checkpoint_payload(cfg, data, model, ema, optimizer, scheduler, dataclasses.asdict(state))
+        writer.end_epoch(row, state.history, payload, improved)
+        log.info("epoch %d: val acc %.4f, val loss %.4f", state.epoch, val_acc, val_loss)
+    barrier(dist_info)
+    return _final_report(run_dir, data, device, state)
+
+
+def _run_epoch(
+    cfg: TrainConfig, net: nn.Module, model: nn.Module, ema: AveragedModel | None,
+    optimizer: torch.optim.Optimizer, step_scheduler: Any, data: TrainingData,
+    aug_cfg: AugmentConfig | None, device: torch.device, dist_info: DistInfo, state: _State,
+    steps: int, batch_size: int, started: float,
+) -> tuple[float, float, bool]:  # fmt: skip
+    """One pass over this rank's share of the training set; returns loss, accuracy, stop."""
+    net.train()
+    order = epoch_order(len(data.train_y), cfg.seed, state.epoch, dist_info.rank, dist_info.world_size)
+    total_loss, correct, seen = 0.0, 0, 0
+    bar = tqdm(
+        range(steps), desc=f"epoch {state.epoch + 1}/{cfg.epochs}", unit="batch",
+        disable=not (cfg.progress and dist_info.is_main), leave=False, mininterval=0.5,
+    )  # fmt: skip
+    for i in bar:
+        index = order[i * batch_size : (i + 1) * batch_size]
+        x = to_float(data.train_x[index])
+        if aug_cfg is not None:
+            x = augment_batch(x, aug_cfg)
+        x = normalise(x, data.mean, data.std).to(device, memory_format=torch.channels_last)
+        y = data.train_y[index].to(device)
+        logits = net(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step_scheduler is not None:
+            step_scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        state.step += 1
+        total_loss += loss.item() * len(y)
+        correct += int((logits.argmax(1) == y).sum())
+        seen += len(y)
+        elapsed = state.train_seconds + time.perf_counter() - started
+        bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}",
+                        img_s=f"{seen * dist_info.world_size / (time.perf_counter() - started):.0f}",
+                        refresh=False)  # fmt: skip
+        if cfg.eval_every and state.step % cfg.eval_every == 0 and cfg.target_acc is not None:
+            if _reached_target(ema.module if ema is not None else model, data, device, cfg, dist_info):
+                state.time_to_target = elapsed
+                bar.close()
+                return total_loss / seen, correct / seen, True
+            net.train()
+    return total_loss / max(seen, 1), correct / max(seen, 1), False
+
+
+def _reached_target(
+    model: nn.Module, data: TrainingData, device: torch.device, cfg: TrainConfig, dist_info: DistInfo
+) -> bool:
+    """Mid-epoch check for time-to-accuracy runs; rank 0 decides for everyone."""
+    flag = torch.zeros(1)
+    if dist_info.is_main:
+        _, acc = _validate(model, data, device)
+        flag[0] = float(acc >= (cfg.target_acc or 2.0))
+    if dist_info.enabled:
+        dist.broadcast(flag, src=0)
+    return bool(flag[0])
+
+
+def _validate(model: nn.Module, data: TrainingData, device: torch.device) -> tuple[float, float]:
+    logits = predict_logits(model, data.val_x, data.mean, data.std, device=device)
+    loss = F.cross_entropy(logits, data.val_y).item()
+    acc = (logits.argmax(1) == data.val_y).float().mean().item()
+    return loss, acc
+
+
+def _make_ema(model: nn.Module, cfg: TrainConfig) -> AveragedModel | None:
+    if cfg.ema_decay is None:
+        return None
+    decay = cfg.ema_decay
+
+    def ema_step(averaged: torch.Tensor, current: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        # Warm-up (as in TensorFlow's ExponentialMovingAverage): early on the average
+        # would be mostly the random initialisation, so the decay starts small.
+        effective = min(decay, (1.0 + float(count)) / (10.0 + float(count)))
+        return averaged + (current - averaged) * (1.0 - effective)
+
+    # use_buffers: batch-norm statistics are averaged too, so the EMA model is usable as is.
+    return AveragedModel(model, avg_fn=ema_step, use_buffers=True)
+
+
+def _restore(
+    path: Path, cfg: TrainConfig, model: nn.Module, optimizer: torch.optim.Optimizer,
+    scheduler: Any, ema: AveragedModel | None,
+) -> _State:  # fmt: skip
+    payload = read_checkpoint(path)
+    if payload["model_name"] != cfg.model:
+        raise CheckpointError(f"{path}: holds model {payload['model_name']!r}, not {cfg.model!r}")
+    model.load_state_dict(payload["model_state"])
+    optimizer.load_state_dict(payload["optimizer_state"])
+    if scheduler is not None and payload.get("scheduler_state"):
+        scheduler.load_state_dict(payload["scheduler_state"])
+    if ema is not None and payload.get("ema_state"):
+        ema.module.load_state_dict(payload["ema_state"])
+        ema.n_averaged.fill_(int(payload.get("ema_count", 1)))
+    if "rng_state" in payload:
+        torch.set_rng_state(payload["rng_state"])
+    fields = {f.name for f in dataclasses.fields(_State)}
+    state = _State(**{k: v for k, v in payload["progress"].items() if k in fields})
+    log.info("resumed %s after epoch %d", path, state.epoch)
+    return state
+
+
+def _final_report(run_dir: Path, data: TrainingData, device: torch.device, state: _State) -> TrainResult:
+    """Evaluate the selected checkpoint (best.pt) on the held-out test set."""
+    best = load_model(run_dir / "best.pt")
+    logits = predict_logits(best.model.to(device), data.test_x, best.mean, best.std, device=device)
+    test_loss = F.cross_entropy(logits, data.test_y).item()
+    test_acc = (logits.argmax(1) == data.test_y).float().mean().item()
+    return TrainResult(
+        run_dir=run_dir, best_epoch=state.best_epoch, best_val_acc=state.best_val_acc,
+        test_acc=test_acc, test_loss=test_loss, epochs_run=state.epoch,
+        train_seconds=state.train_seconds, time_to_target=state.time_to_target,
+    )  # fmt: skip
+
+
+__all__ = ["TrainResult", "train", "default_run_dir", "MNIST_MEAN", "MNIST_STD"]

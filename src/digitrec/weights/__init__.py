@@ -1,0 +1,35 @@
+"""The shipped default model: `best` weights and their model card, inside the package."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from digitrec.errors import CheckpointError
+
+CHECKPOINT_NAME = "best.pt"
+CARD_NAME = "card.json"
+
+
+def _package_file(name: str) -> Path:
+    return Path(str(resources.files(__package__).joinpath(name)))
+
+
+def shipped_checkpoint() -> Path:
+    path = _package_file(CHECKPOINT_NAME)
+    if not path.is_file():
+        raise CheckpointError(
+            f"the shipped model {path} is missing; reinstall digitrec or train one with "
+            "'digitrec train --preset best' and pass its best.pt"
+        )
+    return path
+
+
+def model_card() -> dict[str, Any]:
+    path = _package_file(CARD_NAME)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"the shipped model card {path} cannot be read: {exc}") from exc
