@@ -14,8 +14,9 @@ from digitrec.models import available_models
 from digitrec.presets import PRESETS, preset_values
 from digitrec.train import train
 
-# Settings a resumed run may change; everything else comes from the checkpoint.
-RESUMABLE_OVERRIDES = ("epochs", "device", "threads", "progress", "data_dir")
+# Settings a resumed run may change; everything else (epochs and the learning-rate
+# plan included) comes from the checkpoint, so the run continues as it was planned.
+RESUMABLE_OVERRIDES = ("device", "threads", "progress", "data_dir")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
