@@ -1,0 +1,101 @@
+"""Run every benchmark and write BENCHMARKS.md from their results (`make bench`).
+
+    python benchmarks/run_all.py              # run all, then write the report
+    python benchmarks/run_all.py --report     # only rewrite BENCHMARKS.md from benchmarks/out/*.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from _common import load_json
+
+HERE = Path(__file__).resolve().parent
+REPORT = HERE.parent / "BENCHMARKS.md"
+SCRIPTS = (("time_to_99.py", "--repeats", "5"), ("zoo_accuracy.py",))
+
+
+def run_benchmarks() -> None:
+    for script, *args in SCRIPTS:
+        print(f"== {script} {' '.join(args)}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *args], check=True)
+
+
+def machine_line(data: dict) -> str:
+    m = data["machine"]
+    return f"{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, Python {m['python']}, torch {m['torch']}"
+
+
+def time_to_99_section(data: dict | None) -> list[str]:
+    lines = ["## Time to 99%", "", "Command: `python benchmarks/time_to_99.py --repeats 5`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    lines += [
+        f"Machine: {machine_line(data)}.",
+        "",
+        "The two presets run alternately in one process, so both see the same machine load; "
+        "figures are medians over the repeats (seeds 0..n-1). Time is the trainer's own "
+        "wall-clock time of the optimisation loop, validation checks included, data loading excluded.",
+        "",
+        "| recipe | median time (s) | median test accuracy | note |",
+        "|---|---:|---:|---|",
+        f"| `--preset fast` | {data['fast_median_seconds_to_99']:.1f} | "
+        f"{100 * data['fast_median_test_acc']:.2f}% (min {100 * data['fast_min_test_acc']:.2f}%) | "
+        f"time until validation accuracy reached 99.0% ({data['fast_reached_99_val']}/{data['repeats']} runs reached it) |",
+        f"| `--preset seed-lenet5` | {data['seed_median_seconds']:.1f} | {100 * data['seed_median_test_acc']:.2f}% "
+        "| reference recipe: LeNet-5, SGD lr 0.9, batch 256, 5 epochs |",
+        "",
+        f"Ratio fast / seed: **{data['ratio_fast_over_seed']:.2f}** (goal: under 0.33).",
+        "",
+    ]
+    return lines
+
+
+def zoo_section(data: dict | None) -> list[str]:
+    lines = ["## Model zoo", "", "Command: `python benchmarks/zoo_accuracy.py`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    lines += [
+        f"Machine: {machine_line(data)}. Test accuracy on the 10,000 MNIST test images, of the "
+        "checkpoint with the best validation accuracy (5,000 images held out of training).",
+        "",
+        "| model | parameters | recipe | training time (s) | test accuracy | source |",
+        "|---|---:|---|---:|---:|---|",
+    ]
+    for row in data["rows"]:
+        lines.append(
+            f"| `{row['model']}` | {row['parameters']:,} | {row['recipe']} | {row['train_seconds']:.0f} | "
+            f"{100 * row['test_acc']:.2f}% | {row['source']} |"
+        )
+    return lines + [""]
+
+
+def write_report() -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Every figure here is written by `make bench` (`python benchmarks/run_all.py`) from the JSON "
+        "results of the scripts in `benchmarks/`; rerun them to check. Timings on shared machines are "
+        "noisy: compare ratios measured side by side, not absolute seconds across machines.",
+        "",
+    ]
+    lines += time_to_99_section(load_json("time_to_99.json"))
+    lines += zoo_section(load_json("zoo_accuracy.json"))
+    REPORT.write_text("\n".join(lines))
+    print(f"wrote {REPORT}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", action="store_true", help="only rewrite BENCHMARKS.md")
+    args = parser.parse_args()
+    if not args.report:
+        run_benchmarks()
+    write_report()
+
+
+if __name__ == "__main__":
+    main()
