@@ -77,3 +77,32 @@ class ConfigError(DigitrecError):
 
 class DistributedError(DigitrecError):
     """Multi-process training could not start or was misconfigured."""
+
+
+# --- images and recognition -------------------------------------------------
+
+
+class ImageError(DigitrecError):
+    """An input image cannot be used."""
+
+
+class ImageDecodeError(ImageError):
+    """The bytes are not a readable image (corrupt, truncated, or not an image at all)."""
+
+
+class UnsupportedImageTypeError(ImageError):
+    """A readable file of a kind we do not accept (e.g. SVG, PDF, an animation's later frames)."""
+
+
+class ImageTooLargeError(ImageError):
+    """Too many bytes or too many pixels (decompression-bomb guard)."""
+
+    def __init__(self, message: str, limit: int, actual: int, unit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.actual = actual
+        self.unit = unit  # "bytes" or "pixels"
+
+
+class EmptyDrawingError(ImageError):
+    """No ink found: the image is blank, so there is no digit to recognise."""
