@@ -84,3 +84,33 @@ def _save(fig: plt.Figure, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_prediction(
+    original: np.ndarray,
+    model_input: np.ndarray,
+    probabilities: Sequence[float],
+    classes: Sequence[str],
+    path: Path,
+    title: str,
+) -> None:
+    """The input, what the model saw (28x28) and the probability of every class."""
+    fig, (ax_in, ax_seen, ax_bars) = plt.subplots(
+        1, 3, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1, 1, 1.6]}
+    )
+    ax_in.imshow(original, cmap="gray", vmin=0, vmax=255)
+    ax_in.set_title("input", fontsize=9)
+    ax_seen.imshow(model_input, cmap="gray", vmin=0, vmax=255)
+    ax_seen.set_title("model input (28×28)", fontsize=9)
+    for ax in (ax_in, ax_seen):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    best = int(np.argmax(probabilities))
+    colours = ["#2b7bba" if i == best else "#9ecae1" for i in range(len(classes))]
+    ax_bars.bar(range(len(classes)), [100 * p for p in probabilities], color=colours)
+    ax_bars.set_xticks(range(len(classes)), classes)
+    ax_bars.set(ylim=(0, 100), ylabel="probability (%)")
+    ax_bars.grid(axis="y", alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from digitrec.config import DEVICES, EvalConfig
-from digitrec.evaluate import evaluate
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from digitrec.evaluate import evaluate  # imports torch
+
     cfg = EvalConfig(
         checkpoints=tuple(args.checkpoints), dataset=args.dataset, data_dir=args.data_dir,
         out_dir=args.out, tta=args.tta, batch_size=args.batch_size, device=args.device, threads=args.threads,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from digitrec.models import available_models, count_parameters, create_model, model_info
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("models", help="list the model zoo with parameter counts")
@@ -15,6 +13,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from digitrec.models import available_models, count_parameters, create_model, model_info
+
     rows = [
         {"name": name, "parameters": count_parameters(create_model(name)), "summary": model_info(name).summary}
         for name in available_models()

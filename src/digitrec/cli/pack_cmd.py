@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from digitrec.pack import pack_run
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -25,6 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from digitrec.pack import pack_run  # imports torch
+
     result = pack_run(args.run_dir, args.out, args.train_command)
     print(f"wrote {result.weights} and {result.card} (test accuracy {100 * result.test_acc:.2f}%)")
     return 0

@@ -7,12 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from digitrec.checkpoint import read_checkpoint
 from digitrec.config import DEVICES, OPTIMIZERS, SCHEDULES, TrainConfig
 from digitrec.errors import ConfigError
-from digitrec.models import available_models
 from digitrec.presets import PRESETS, preset_values
-from digitrec.train import train
 
 # Settings a resumed run may change; everything else (epochs and the learning-rate
 # plan included) comes from the checkpoint, so the run continues as it was planned.
@@ -27,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         argument_default=argparse.SUPPRESS,  # so we know which flags were given
     )
     p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (fast, best, seed-lenet5)")
-    p.add_argument("--model", choices=available_models())
+    p.add_argument("--model", help="a zoo model (see `digitrec models`)")
     p.add_argument("--dataset", help="mnist, fashion-mnist, or a path to an image folder / list file")
     p.add_argument("--data-dir", type=Path, help="folder holding the dataset's IDX files")
     p.add_argument("--epochs", type=int)
@@ -78,6 +75,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def _resume_config(given: dict[str, Any]) -> TrainConfig:
     if "out_dir" not in given:
         raise ConfigError("--resume needs --out DIR, the run directory holding last.pt")
+    from digitrec.checkpoint import read_checkpoint
+
     saved = read_checkpoint(Path(given["out_dir"]) / "last.pt")["config"]
     ignored = sorted(k for k in given if k not in RESUMABLE_OVERRIDES + ("out_dir", "resume", "preset"))
     if ignored:
@@ -91,7 +90,11 @@ def _resume_config(given: dict[str, Any]) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from digitrec.models import model_info
+    from digitrec.train import train  # imports torch: only when training
+
     cfg = config_from_args(args)
+    model_info(cfg.model)  # an unknown name fails now, before any data is loaded
     result = train(cfg)
     summary = {
         "run_dir": str(result.run_dir),

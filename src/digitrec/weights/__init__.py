@@ -10,6 +10,7 @@ from typing import Any
 from digitrec.errors import CheckpointError
 
 CHECKPOINT_NAME = "best.pt"
+ONNX_NAME = "best.onnx"
 CARD_NAME = "card.json"
 
 
@@ -23,6 +24,16 @@ def shipped_checkpoint() -> Path:
         raise CheckpointError(
             f"the shipped model {path} is missing; reinstall digitrec or train one with "
             "'digitrec train --preset best' and pass its best.pt"
+        )
+    return path
+
+
+def shipped_onnx() -> Path:
+    path = _package_file(ONNX_NAME)
+    if not path.is_file():
+        raise CheckpointError(
+            f"the shipped ONNX model {path} is missing; reinstall digitrec or export one with "
+            "'digitrec export CHECKPOINT --out best.onnx'"
         )
     return path
 
