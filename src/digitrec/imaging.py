@@ -20,7 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from digitrec.errors import ImageDecodeError, ImageTooLargeError, UnsupportedImageTypeError
+from digitrec.errors import (
+    ImageDecodeError,
+    ImageError,
+    ImageTooLargeError,
+    UnsupportedImageTypeError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +90,13 @@ def _check_byte_size(data: bytes, limits: DecodeLimits) -> None:
 
 def _open(data: bytes, limits: DecodeLimits) -> Image.Image:
     """Read only the header, then reject unsupported formats and oversized images."""
+    Image.init()  # registers every plugin (idempotent), so all accepted formats are known
+    formats = [name for name in ACCEPTED_FORMATS if name in Image.OPEN]
     try:
-        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except Image.DecompressionBombError as exc:
-        # Pillow's own guard fires for headers above ~179 megapixels, before ours can.
+        image = Image.open(io.BytesIO(data), formats=formats)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard (or its warning, when warnings are errors) fires for
+        # headers above ~179 megapixels, before our check can run.
         raise _too_many_pixels(limits, actual=_pixels_from_message(exc)) from exc
     except UnidentifiedImageError as exc:
         raise _unreadable(data) from exc
@@ -155,3 +163,66 @@ def _apply_orientation(image: Image.Image) -> Image.Image:
         logger.warning("ignoring unreadable EXIF orientation: %s", exc)
         return image
     return rotated if rotated is not None else image
+
+
+def _to_gray(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> (H, W) uint8, scaling wide samples and resolving transparency."""
+    if image.mode.startswith("I;16"):
+        # 16-bit samples use the type's full range (a 16-bit scan spans 0..65535),
+        # so scale by the type, not by this image's range, to keep its contrast.
+        return _to_uint8(np.asarray(image, dtype=np.float64) / 257.0)
+    if image.mode in ("I", "F"):
+        return _to_uint8(_scale_wide(np.asarray(image, dtype=np.float64), image.mode))
+    if image.mode in ALPHA_MODES or "transparency" in image.info:
+        return _composite(image.convert("RGBA"))
+    if image.mode in ("1", "L"):
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    return np.asarray(image.convert("RGB").convert("L"), dtype=np.uint8)
+
+
+def _scale_wide(values: np.ndarray, mode: str) -> np.ndarray:
+    """32-bit int or float samples -> 0..255 floats.
+
+    These modes have no meaningful type range, so the values say what they are:
+    0..1 floats are intensities, 0..255 is 8-bit data stored wide (kept as is),
+    0..65535 is 16-bit data (scaled by that type range), and anything else is
+    stretched from the image's own min..max. Only that last case stretches, so a
+    faint, nearly blank image is not amplified into full-contrast noise.
+    """
+    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(values.min()), float(values.max())
+    if mode == "F" and low >= 0 and high <= 1:
+        return values * 255.0
+    if low >= 0 and high <= 255:
+        return values
+    if low >= 0 and high <= 65535:
+        return values / 257.0
+    return (values - low) * (255.0 / (high - low))
+
+
+def _composite(rgba: Image.Image) -> np.ndarray:
+    """Flatten transparency onto the background that keeps the opaque pixels visible."""
+    gray = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float64)  # (H, W)
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255.0  # (H, W)
+    background = _background_for(gray, alpha)
+    return _to_uint8(gray * alpha + background * (1.0 - alpha))
+
+
+def _background_for(gray: np.ndarray, alpha: np.ndarray) -> float:
+    """White behind dark opaque pixels, black behind light ones.
+
+    A canvas exported without a background is transparent with opaque ink. Black
+    ink is the common case and goes onto white; white ink would vanish on white,
+    so when the alpha-weighted mean of the opaque pixels is light (above mid-grey)
+    the background is black instead. A fully transparent image becomes white
+    (and is then blank, which preprocessing reports).
+    """
+    weight = float(alpha.sum())
+    if weight < 1e-6:
+        return 255.0
+    opaque_mean = float((gray * alpha).sum()) / weight
+    return 0.0 if opaque_mean > 127.5 else 255.0
+
+
+def _to_uint8(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)

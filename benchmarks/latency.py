@@ -1,0 +1,81 @@
+"""Speed of recognition: single-image latency and batch throughput.
+
+1. One 280x280 canvas PNG, bytes to answer (decode + preprocess + ONNX Runtime):
+   p50 / p99 latency over many calls, after a warm-up.
+2. Batch throughput in images/s of the shipped model on already-prepared 28x28
+   inputs, ONNX Runtime and PyTorch eager side by side, alternating so both
+   see the same machine load (median of several rounds).
+
+    python benchmarks/latency.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+
+import numpy as np
+from _common import machine, median, save_json
+from PIL import Image, ImageDraw
+
+from digitrec.backends import OnnxBackend, TorchBackend
+from digitrec.inference import Recognizer
+from digitrec.weights import shipped_checkpoint, shipped_onnx
+
+
+def canvas_png() -> bytes:
+    """A '7' drawn with a round brush on a 280x280 white canvas, as the drawing page sends it."""
+    image = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(80, 70), (200, 70), (130, 220)], fill=0, width=18, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def single_image_latency(recognizer: Recognizer, data: bytes, calls: int) -> dict:
+    for _ in range(50):
+        recognizer.predict_bytes(data)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        recognizer.predict_bytes(data)
+        times.append(time.perf_counter() - start)
+    ms = np.array(times) * 1000
+    return {"calls": calls, "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
+            "mean_ms": float(ms.mean()), "answer": recognizer.predict_bytes(data).label}  # fmt: skip
+
+
+def throughput(backends: dict, batch: int, rounds: int) -> dict:
+    pixels = np.random.default_rng(0).random((batch, 1, 28, 28), dtype=np.float32)
+    rates: dict[str, list[float]] = {name: [] for name in backends}
+    repeats = max(1, 4096 // batch)
+    for _ in range(rounds):
+        for name, backend in backends.items():  # alternate: same load for both
+            backend.logits(pixels)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                backend.logits(pixels)
+            rates[name].append(batch * repeats / (time.perf_counter() - start))
+    return {name: median(values) for name, values in rates.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    recognizer = Recognizer()
+    single = single_image_latency(recognizer, canvas_png(), args.calls)
+    print("single image:", single, flush=True)
+    backends = {"onnxruntime": OnnxBackend(shipped_onnx()), "pytorch": TorchBackend(shipped_checkpoint())}
+    batches = {}
+    for batch in (1, 64, 256, 1024):
+        batches[str(batch)] = throughput(backends, batch, args.rounds)
+        print(f"batch {batch}:", {k: round(v) for k, v in batches[str(batch)].items()}, "images/s", flush=True)
+    save_json("latency.json", {"machine": machine(), "single_image": single, "throughput": batches})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Opening the history database: URLs, engines, schema and error mapping."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy.engine import URL, make_url
+
+from digitrec.history._errors import HistoryError, HistoryInputError, HistoryUnavailableError
+from digitrec.history._schema import Base
+
+logger = logging.getLogger(__name__)
+
+HOME_ENV = "DIGITREC_HOME"
+DATABASE_FILE = "history.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 5000  # how long a writer waits for another writer's lock
+CONNECT_TIMEOUT_S = 5  # libpq waits forever by default; a prediction must not
+POOL_TIMEOUT_S = 10  # waiting for a free pooled connection
+# Any fixed 64-bit number; every instance takes this lock while creating tables.
+_SCHEMA_LOCK_KEY = 0x6469_6769_7472_6563  # "digitrec"
+
+
+def user_data_dir() -> Path:
+    """$DIGITREC_HOME, else $XDG_DATA_HOME/digitrec, else ~/.local/share/digitrec."""
+    if os.environ.get(HOME_ENV):
+        return Path(os.environ[HOME_ENV]).expanduser().absolute()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return (base / "digitrec").absolute()
+
+
+def default_database_url() -> str:
+    """sqlite:///<user data dir>/history.sqlite3; nothing is created until the store opens it."""
+    return f"sqlite:///{user_data_dir() / DATABASE_FILE}"
+
+
+def parse_url(url: str) -> URL:
+    """A SQLAlchemy URL for SQLite or PostgreSQL; plain postgresql:// means psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise HistoryInputError(
+            f"{url!r} is not a database URL; use sqlite:///path/to/history.sqlite3 "
+            "or postgresql+psycopg://user@host/dbname"
+        ) from error
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres") and parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite" and not backend.startswith("postgres"):
+        raise HistoryInputError(
+            f"history databases are SQLite or PostgreSQL, not {backend!r}; "
+            "use sqlite:///path or postgresql+psycopg://user@host/dbname"
+        )
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # Each pooled connection would get its own empty in-memory database.
+        raise HistoryInputError(
+            "an in-memory SQLite history is not supported; give a file, e.g. sqlite:///history.sqlite3"
+        )
+    return parsed
+
+
+def describe(url: URL) -> str:
+    """The URL without its password, for messages and logs."""
+    return url.render_as_string(hide_password=True)
+
+
+def ensure_sqlite_folder(url: URL) -> None:
+    """Create the folder of a SQLite file (not for file: URIs, which SQLite parses itself)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database.startswith("file:"):
+        return
+    folder = Path(url.database).expanduser().absolute().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise HistoryUnavailableError(
+            f"cannot create the history folder {folder} ({error.strerror or error}: "
+            "is part of the path a file, or read-only?); "
+            f"choose a writable location (set {HOME_ENV} or pass a database URL)"
+        ) from error
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine with the settings this store relies on (WAL for SQLite, pre-ping for PostgreSQL)."""
+    try:
+        if url.get_backend_name() == "sqlite":
+            engine = create_engine(url)
+            event.listen(engine, "connect", _configure_sqlite)
+            return engine
+        return create_engine(
+            url,
+            pool_pre_ping=True,  # servers restart; a stale pooled connection must not fail a request
+            pool_timeout=POOL_TIMEOUT_S,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+        )
+    except ImportError as error:
+        raise HistoryUnavailableError(
+            f"the database driver for {describe(url)} is not installed ({error}); "
+            "for PostgreSQL install it with: pip install 'psycopg[binary]'"
+        ) from error
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """Set per-connection SQLite options; runs on every new pooled connection."""
+    cursor = dbapi_connection.cursor()
+    try:
+        # busy_timeout first, so that switching to WAL waits for other writers too.
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL: readers never block the writer and a crash loses no committed row.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable against application crashes in WAL mode, and much faster than FULL.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables, safely when several instances start at once."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        else:
+            # Take SQLite's write lock before checking what exists, so a second
+            # process waits here instead of failing on "table already exists".
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        Base.metadata.create_all(connection)
+
+
+@contextmanager
+def database_errors(action: str, url: URL) -> Iterator[None]:
+    """Turn every SQLAlchemy error raised inside into a HistoryError with a sentence."""
+    try:
+        yield
+    except HistoryError:
+        raise
+    except (exc.IntegrityError, exc.DataError) as error:
+        raise HistoryError(
+            f"could not {action}: the history database {describe(url)} refused it ({_reason(error)})"
+        ) from error
+    except exc.SQLAlchemyError as error:
+        logger.debug("history database error while trying to %s", action, exc_info=True)
+        raise HistoryUnavailableError(
+            f"could not {action}: the history database {describe(url)} says {_reason(error)!r}; {_hint(url)}"
+        ) from error
+
+
+def _hint(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return "check that the file and its folder are writable and the disk is not full"
+    return "check that the server is up and reachable and that the database exists"
+
+
+def _reason(error: exc.SQLAlchemyError) -> str:
+    """The driver's own first line (e.g. 'attempt to write a readonly database')."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__

@@ -1,0 +1,134 @@
+"""The plain records that enter and leave the store, and their validation."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from digitrec.history._errors import HistoryInputError
+from digitrec.history._schema import Prediction
+
+SOURCES = ("draw", "upload", "api")
+KINDS = ("digit", "line")
+MAX_LINE_DIGITS = 32
+MAX_PAGE = 200
+
+_DIGIT_LABEL = re.compile(r"[0-9]")  # not str.isdigit: that accepts "²" and Arabic-Indic digits
+_LINE_LABEL = re.compile(rf"[0-9]{{1,{MAX_LINE_DIGITS}}}")
+
+
+@dataclass(frozen=True)
+class NewPrediction:
+    """What the service records after recognising one input."""
+
+    source: str  # "draw", "upload" or "api"
+    kind: str  # "digit" or "line"
+    answer: str  # "7", or the digits read from a line
+    confidence: float
+    probabilities: list[Any]  # 10 floats, or one list of 10 per digit of a line
+    model_name: str
+    model_version: str
+    preprocessed_png: bytes  # the 28x28 image the model saw; for lines, a strip of them
+    thumbnail_png: bytes  # made by the caller, <= 96 px on the longer side
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One stored prediction; `preprocessed_png` is only loaded by `HistoryStore.get`."""
+
+    id: int
+    created_at: datetime  # UTC, timezone-aware
+    source: str
+    kind: str
+    answer: str
+    confidence: float
+    probabilities: list[Any]
+    model_name: str
+    model_version: str
+    correct_label: str | None
+    corrected_at: datetime | None
+    thumbnail_png: bytes
+    preprocessed_png: bytes | None
+
+    @classmethod
+    def from_row(cls, row: Prediction, *, with_preprocessed: bool) -> HistoryItem:
+        """Copy an ORM row into a record that is safe to use after the session ends."""
+        return cls(
+            id=row.id,
+            created_at=row.created_at,
+            source=row.source,
+            kind=row.kind,
+            answer=row.answer,
+            confidence=row.confidence,
+            probabilities=row.probabilities,
+            model_name=row.model_name,
+            model_version=row.model_version,
+            correct_label=row.correct_label,
+            corrected_at=row.corrected_at,
+            thumbnail_png=bytes(row.thumbnail_png),
+            preprocessed_png=bytes(row.preprocessed_png) if with_preprocessed else None,
+        )
+
+
+def check_new(new: NewPrediction) -> None:
+    """Reject a prediction the database would store wrongly or refuse (e.g. NaN in JSON)."""
+    _check_choice("source", new.source, SOURCES)
+    _check_choice("kind", new.kind, KINDS)
+    for name in ("answer", "model_name", "model_version"):
+        if not isinstance(getattr(new, name), str):
+            raise HistoryInputError(f"{name} must be a string, got {type(getattr(new, name)).__name__}")
+    if not _is_finite_number(new.confidence) or not 0.0 <= new.confidence <= 1.0:
+        raise HistoryInputError(f"confidence must be a number in [0, 1], got {new.confidence!r}")
+    if not isinstance(new.probabilities, list) or not _all_finite(new.probabilities):
+        raise HistoryInputError("probabilities must be a list of finite numbers (or of such lists)")
+    for name in ("preprocessed_png", "thumbnail_png"):
+        if not isinstance(getattr(new, name), bytes):
+            raise HistoryInputError(
+                f"{name} must be bytes (PNG data), got {type(getattr(new, name)).__name__}"
+            )
+
+
+def check_label(kind: str, label: object) -> str:
+    """The label if it fits the kind: one digit for a digit, 1..32 digits for a line."""
+    if kind == "digit":
+        if isinstance(label, str) and _DIGIT_LABEL.fullmatch(label):
+            return label
+        raise HistoryInputError(f"a digit's correct label is one of 0-9, got {label!r}")
+    if isinstance(label, str) and _LINE_LABEL.fullmatch(label):
+        return label
+    raise HistoryInputError(f"a line's correct label is 1 to {MAX_LINE_DIGITS} digits 0-9, got {label!r}")
+
+
+def check_page(limit: object, offset: object) -> None:
+    """limit in 1..200 and offset >= 0, both whole numbers."""
+    if not _is_int(limit) or not 1 <= limit <= MAX_PAGE:  # type: ignore[operator]
+        raise HistoryInputError(f"limit must be a whole number from 1 to {MAX_PAGE}, got {limit!r}")
+    if not _is_int(offset) or offset < 0:  # type: ignore[operator]
+        raise HistoryInputError(f"offset must be a whole number >= 0, got {offset!r}")
+
+
+def check_id(item_id: object) -> int:
+    """History ids are whole numbers (bool is not one)."""
+    if not _is_int(item_id):
+        raise HistoryInputError(f"a history id is a whole number, got {item_id!r}")
+    return item_id  # type: ignore[return-value]
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise HistoryInputError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _all_finite(values: list[Any]) -> bool:
+    return all(_all_finite(v) if isinstance(v, list) else _is_finite_number(v) for v in values)

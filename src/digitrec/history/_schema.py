@@ -1,0 +1,60 @@
+"""The `predictions` table as a typed SQLAlchemy ORM model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, Float, Integer, LargeBinary, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    SQLite keeps no zone at all and PostgreSQL returns values in the session's
+    zone, so both are normalised to UTC on the way in and out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # A naive value can only have come from this package, which always means UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Metadata of the history database."""
+
+
+class Prediction(Base):
+    """One recognised drawing or upload, with the user's correction if any."""
+
+    __tablename__ = "predictions"
+    # AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted newest row,
+    # and a stale page could then correct someone else's prediction.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "draw", "upload" or "api"
+    kind: Mapped[str] = mapped_column(String(16))  # "digit" or "line"
+    answer: Mapped[str] = mapped_column(String)  # "7", or the digits read from a line
+    confidence: Mapped[float] = mapped_column(Float)
+    # 10 floats for a digit; a list of 10 floats per digit for a line.
+    probabilities: Mapped[list[Any]] = mapped_column(JSON)
+    model_name: Mapped[str] = mapped_column(String)
+    model_version: Mapped[str] = mapped_column(String)
+    preprocessed_png: Mapped[bytes] = mapped_column(LargeBinary)  # 28x28 (a strip for lines)
+    thumbnail_png: Mapped[bytes] = mapped_column(LargeBinary)  # <= 96 px longer side
+    correct_label: Mapped[str | None] = mapped_column(String, default=None)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

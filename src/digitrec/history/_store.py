@@ -1,0 +1,197 @@
+"""HistoryStore: recorded predictions with user feedback, in SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import BinaryIO, Self
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session, defer, sessionmaker
+
+from digitrec.history._engine import (
+    create_schema,
+    database_errors,
+    default_database_url,
+    describe,
+    ensure_sqlite_folder,
+    make_engine,
+    parse_url,
+)
+from digitrec.history._errors import HistoryNotFoundError, HistoryUnavailableError
+from digitrec.history._export import write_dataset_zip
+from digitrec.history._records import (
+    HistoryItem,
+    NewPrediction,
+    check_id,
+    check_label,
+    check_new,
+    check_page,
+)
+from digitrec.history._schema import Prediction
+
+logger = logging.getLogger(__name__)
+
+EXPORT_BATCH = 500  # rows fetched at a time, so a large export does not load every image at once
+
+
+class HistoryStore:
+    """Prediction history in one database, safe to share between threads.
+
+    Each call uses its own session and commits one short transaction, so
+    several threads, processes or servers can write at once. Every database
+    failure leaves as a HistoryError; a broken database is HistoryUnavailableError.
+    """
+
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        """Open the database at `url` (default: `default_database_url()`).
+
+        With `create`, the SQLite folder and missing tables are created now;
+        without it nothing is touched until the first call.
+        """
+        self._url = parse_url(url if url is not None else default_database_url())
+        self._engine = make_engine(self._url)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._closed = False
+        if create:
+            try:
+                ensure_sqlite_folder(self._url)
+                with database_errors("create the history table", self._url):
+                    create_schema(self._engine)
+            except BaseException:
+                self._engine.dispose()
+                raise
+        logger.info("prediction history at %s", describe(self._url))
+
+    @property
+    def url(self) -> str:
+        """The database URL, without its password."""
+        return describe(self._url)
+
+    def add(self, new: NewPrediction) -> int:
+        """Store one prediction, stamped now (UTC); return its id."""
+        check_new(new)
+        row = Prediction(
+            created_at=datetime.now(UTC),
+            source=new.source,
+            kind=new.kind,
+            answer=new.answer,
+            confidence=float(new.confidence),
+            probabilities=new.probabilities,
+            model_name=new.model_name,
+            model_version=new.model_version,
+            preprocessed_png=new.preprocessed_png,
+            thumbnail_png=new.thumbnail_png,
+        )
+        with self._session("record a prediction") as session:
+            session.add(row)
+            session.commit()
+            return row.id
+
+    def list(self, limit: int = 20, offset: int = 0) -> tuple[list[HistoryItem], int]:
+        """One page of items, newest first, and the total number of items."""
+        check_page(limit, offset)
+        query = (
+            select(Prediction)
+            .options(defer(Prediction.preprocessed_png, raiseload=True))
+            .order_by(Prediction.created_at.desc(), Prediction.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._session("list the history") as session:
+            total = session.scalar(select(func.count()).select_from(Prediction)) or 0
+            rows = session.scalars(query).all()
+            return [HistoryItem.from_row(row, with_preprocessed=False) for row in rows], total
+
+    def get(self, item_id: int) -> HistoryItem:
+        """One item with its preprocessed image; HistoryNotFoundError if there is none."""
+        check_id(item_id)
+        with self._session("read a history item") as session:
+            return HistoryItem.from_row(self._row(session, item_id), with_preprocessed=True)
+
+    def correct(self, item_id: int, label: str) -> HistoryItem:
+        """Record the user's correct label (one digit, or 1..32 digits for a line)."""
+        check_id(item_id)
+        with self._session("save a correction") as session:
+            kind = session.scalar(select(Prediction.kind).where(Prediction.id == item_id))
+            if kind is None:
+                raise HistoryNotFoundError(item_id)
+            label = check_label(kind, label)
+            # One UPDATE rather than read-modify-write: SQLite then takes its write
+            # lock first (and waits for it), and a concurrent delete shows as rowcount 0.
+            changed = session.execute(
+                update(Prediction)
+                .where(Prediction.id == item_id)
+                .values(correct_label=label, corrected_at=datetime.now(UTC))
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount == 0:  # type: ignore[attr-defined]
+                raise HistoryNotFoundError(item_id)
+            item = HistoryItem.from_row(self._row(session, item_id), with_preprocessed=False)
+            session.commit()
+            return item
+
+    def delete(self, item_id: int) -> None:
+        """Remove one item for good; HistoryNotFoundError if there is none."""
+        check_id(item_id)
+        with self._session("delete a history item") as session:
+            gone = session.execute(
+                delete(Prediction)
+                .where(Prediction.id == item_id)
+                .execution_options(synchronize_session=False)
+            )
+            if gone.rowcount == 0:  # type: ignore[attr-defined]
+                raise HistoryNotFoundError(item_id)
+            session.commit()
+
+    def export_corrected(self, out: BinaryIO) -> int:
+        """Write corrected digits to `out` as a zip dataset; return how many.
+
+        Layout: `<label>/<id>.png` (the 28x28 white-on-black image the model
+        saw) and `labels.txt` with `path label` lines. Lines (kind "line") are
+        skipped: their strip would need splitting, and their per-digit crops
+        are not guaranteed to match the corrected digits one to one.
+        """
+        query = (
+            select(Prediction.id, Prediction.correct_label, Prediction.preprocessed_png)
+            .where(Prediction.kind == "digit", Prediction.correct_label.is_not(None))
+            .order_by(Prediction.id)
+            .execution_options(yield_per=EXPORT_BATCH)
+        )
+        with self._session("export corrected digits") as session:
+            # str(): the WHERE clause already excludes rows without a label.
+            rows = ((item_id, str(label), bytes(png)) for item_id, label, png in session.execute(query))
+            return write_dataset_zip(out, rows)
+
+    def ping(self) -> None:
+        """Check that the database answers; HistoryUnavailableError if not (writes are not tried)."""
+        with self._session("connect") as session:
+            session.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        """Close every pooled connection; the store cannot be used afterwards."""
+        self._closed = True
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _session(self, action: str) -> Iterator[Session]:
+        """A session for one call; any SQLAlchemy error becomes a HistoryError naming `action`."""
+        if self._closed:
+            raise HistoryUnavailableError(f"the history store for {self.url} is closed; open a new one")
+        with database_errors(action, self._url), self._sessions() as session:
+            yield session
+
+    @staticmethod
+    def _row(session: Session, item_id: int) -> Prediction:
+        row = session.get(Prediction, item_id)
+        if row is None:
+            raise HistoryNotFoundError(item_id)
+        return row

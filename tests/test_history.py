@@ -1,0 +1,356 @@
+"""The prediction history on SQLite and on a real PostgreSQL server.
+
+PostgreSQL comes from the `fixtures_postgres` plugin; its tests are skipped
+when the server binaries are not installed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import threading
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import create_engine, text
+
+import digitrec
+from digitrec.errors import DigitrecError
+from digitrec.history import (
+    HistoryError,
+    HistoryInputError,
+    HistoryNotFoundError,
+    HistoryStore,
+    HistoryUnavailableError,
+    NewPrediction,
+    default_database_url,
+)
+
+
+def _png(size: tuple[int, int] = (28, 28), shade: int = 255) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", size, shade).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG_28 = _png()
+THUMB = _png((96, 64), 0)
+
+
+def _new(answer: str = "7", kind: str = "digit", **changes: object) -> NewPrediction:
+    fields: dict[str, object] = {
+        "source": "draw",
+        "kind": kind,
+        "answer": answer,
+        "confidence": 0.9,
+        "probabilities": [0.01] * 9 + [0.91] if kind == "digit" else [[0.1] * 10 for _ in answer],
+        "model_name": "lenet",
+        "model_version": "1",
+        "preprocessed_png": PNG_28,
+        "thumbnail_png": THUMB,
+    }
+    fields.update(changes)
+    return NewPrediction(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/history.sqlite3"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
+@pytest.fixture
+def store(db_url: str):
+    with HistoryStore(db_url) as opened:
+        yield opened
+
+
+def test_errors_are_digitrec_errors():
+    for error in (HistoryInputError, HistoryNotFoundError, HistoryUnavailableError):
+        assert issubclass(error, HistoryError)
+    assert issubclass(HistoryError, DigitrecError)
+    assert str(HistoryNotFoundError(42)) == "no history item 42"
+
+
+def test_add_then_get_returns_everything_stored(store):
+    before = datetime.now(UTC)
+    item_id = store.add(_new("3", source="upload"))
+    item = store.get(item_id)
+    assert (item.id, item.source, item.kind, item.answer) == (item_id, "upload", "digit", "3")
+    assert item.confidence == 0.9 and item.probabilities == [0.01] * 9 + [0.91]
+    assert (item.model_name, item.model_version) == ("lenet", "1")
+    assert item.preprocessed_png == PNG_28 and item.thumbnail_png == THUMB
+    assert item.correct_label is None and item.corrected_at is None
+    assert item.created_at.tzinfo is not None and item.created_at.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=1) <= item.created_at <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_a_line_keeps_its_per_digit_probabilities(store):
+    item = store.get(store.add(_new("2025", kind="line", source="api")))
+    assert item.answer == "2025" and len(item.probabilities) == 4 and len(item.probabilities[0]) == 10
+
+
+def test_list_pages_newest_first_with_the_total(store):
+    ids = [store.add(_new(str(n))) for n in range(5)]
+    first, total = store.list(limit=2)
+    second, _ = store.list(limit=2, offset=2)
+    last, _ = store.list(limit=2, offset=4)
+    assert total == 5
+    assert [item.id for item in first + second + last] == ids[::-1]
+    assert all(item.preprocessed_png is None and item.thumbnail_png == THUMB for item in first)
+    assert store.list(limit=10, offset=50) == ([], 5)
+
+
+@pytest.mark.parametrize("limit, offset", [(0, 0), (201, 0), (10, -1), ("5", 0), (True, 0), (5, 1.5)])
+def test_list_rejects_bad_paging(tmp_path, limit, offset):
+    with HistoryStore(f"sqlite:///{tmp_path}/h.sqlite3") as store, pytest.raises(HistoryInputError):
+        store.list(limit=limit, offset=offset)
+
+
+def test_correct_saves_the_label_and_time(store):
+    digit = store.add(_new("1"))
+    line = store.add(_new("2025", kind="line"))
+    fixed = store.correct(digit, "7")
+    assert fixed.correct_label == "7" and fixed.corrected_at is not None
+    assert store.get(digit).correct_label == "7"
+    assert store.correct(line, "2026").correct_label == "2026"
+    assert store.correct(digit, "4").correct_label == "4"  # a second opinion replaces the first
+
+
+@pytest.mark.parametrize(
+    "kind, label",
+    [
+        ("digit", "10"),
+        ("digit", ""),
+        ("digit", "a"),
+        ("digit", "٣"),
+        ("digit", "7\n"),
+        ("digit", 7),
+        ("line", ""),
+        ("line", "12a"),
+        ("line", "1" * 33),
+        ("line", None),
+    ],
+)
+def test_correct_rejects_a_bad_label(tmp_path, kind, label):
+    with HistoryStore(f"sqlite:///{tmp_path}/h.sqlite3") as store:
+        item_id = store.add(_new("12" if kind == "line" else "1", kind=kind))
+        with pytest.raises(HistoryInputError):
+            store.correct(item_id, label)
+        assert store.get(item_id).correct_label is None
+
+
+def test_delete_then_get_is_not_found(store):
+    item_id = store.add(_new())
+    store.delete(item_id)
+    with pytest.raises(HistoryNotFoundError, match=f"no history item {item_id}"):
+        store.get(item_id)
+    with pytest.raises(HistoryNotFoundError):
+        store.delete(item_id)
+    with pytest.raises(HistoryNotFoundError):
+        store.correct(item_id, "1")
+    assert store.list() == ([], 0)
+
+
+def test_ids_of_deleted_items_are_not_reused(store):
+    first = store.add(_new())
+    store.delete(first)
+    assert store.add(_new()) != first
+
+
+def test_export_writes_an_image_folder_dataset_of_corrected_digits(store):
+    a, b, _uncorrected = store.add(_new("1")), store.add(_new("2")), store.add(_new("3"))
+    line = store.add(_new("12", kind="line"))
+    store.correct(a, "7")
+    store.correct(b, "2")
+    store.correct(line, "13")
+    out = io.BytesIO()
+    assert store.export_corrected(out) == 2
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        assert sorted(archive.namelist()) == sorted([f"7/{a}.png", f"2/{b}.png", "labels.txt"])
+        labels = archive.read("labels.txt").decode().splitlines()
+        assert sorted(labels) == sorted([f"7/{a}.png 7", f"2/{b}.png 2"])
+        with Image.open(io.BytesIO(archive.read(f"7/{a}.png"))) as image:
+            assert image.size == (28, 28)
+
+
+def test_export_of_nothing_is_an_empty_dataset(store):
+    out = io.BytesIO()
+    assert store.export_corrected(out) == 0
+    assert zipfile.ZipFile(out).read("labels.txt") == b""
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"source": "camera"},
+        {"kind": "word"},
+        {"confidence": float("nan")},
+        {"confidence": 1.5},
+        {"probabilities": [float("inf")] * 10},
+        {"probabilities": "0.1"},
+        {"thumbnail_png": "not bytes"},
+    ],
+)
+def test_add_rejects_a_malformed_prediction(tmp_path, change):
+    with HistoryStore(f"sqlite:///{tmp_path}/h.sqlite3") as store, pytest.raises(HistoryInputError):
+        store.add(_new(**change))
+
+
+def test_concurrent_writers_all_land(store):
+    ids: list[int] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def write() -> None:
+        try:
+            mine = [store.add(_new()) for _ in range(25)]
+        except HistoryError as error:  # collected and reported by the main thread
+            failures.append(error)
+            return
+        with lock:
+            ids.extend(mine)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(set(ids)) == 200
+    assert store.list(limit=1)[1] == 200
+
+
+_WRITER = """
+import sys
+from digitrec.history import HistoryStore, NewPrediction
+store = HistoryStore(sys.argv[1])
+for _ in range(20):
+    store.add(NewPrediction("api", "digit", "1", 0.5, [0.1] * 10, "lenet", "1", b"p", b"t"))
+store.close()
+"""
+
+
+def test_processes_creating_and_writing_at_once_all_succeed(db_url):
+    # Both processes also race to create the table on a database that has none yet.
+    src = str(Path(digitrec.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, db_url], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    errors = [writer.communicate(timeout=60)[1] for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], errors
+    with HistoryStore(db_url) as store:
+        assert store.list(limit=1)[1] == 40
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(f"sqlite:///{path}") as store:
+        store.add(_new())
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        engine.dispose()
+
+
+def test_a_read_only_database_makes_add_unavailable(tmp_path):
+    # mode=ro is enforced by SQLite itself, so this fails even for root (unlike chmod).
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(f"sqlite:///{path}") as writable:
+        writable.add(_new())
+        with HistoryStore(f"sqlite:///file:{path}?mode=ro&uri=true", create=False) as read_only:
+            assert read_only.list()[1] == 1
+            with pytest.raises(HistoryUnavailableError, match="readonly"):
+                read_only.add(_new())
+
+
+def test_a_path_under_a_regular_file_is_unavailable(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    url = f"sqlite:///{tmp_path}/a-file/history.sqlite3"
+    with pytest.raises(HistoryUnavailableError):
+        HistoryStore(url)
+    with HistoryStore(url, create=False) as store:
+        with pytest.raises(HistoryUnavailableError):
+            store.add(_new())
+        with pytest.raises(HistoryUnavailableError):
+            store.ping()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
+def test_a_read_only_folder_is_unavailable(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    try:
+        with (
+            HistoryStore(f"sqlite:///{folder}/h.sqlite3", create=False) as store,
+            pytest.raises(HistoryUnavailableError),
+        ):
+            store.add(_new())
+    finally:
+        folder.chmod(0o700)
+
+
+def test_a_damaged_file_is_unavailable(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HistoryUnavailableError, match="not a database"):
+        HistoryStore(f"sqlite:///{path}")
+
+
+def test_a_server_that_is_down_is_unavailable():
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://someone:secret@127.0.0.1:{port}/history"
+    with HistoryStore(url, create=False) as store:
+        with pytest.raises(HistoryUnavailableError) as raised:
+            store.add(_new())
+        assert "secret" not in str(raised.value)
+        with pytest.raises(HistoryUnavailableError):
+            store.ping()
+
+
+def test_ping_answers_on_a_working_database(store):
+    store.ping()
+
+
+def test_a_closed_store_refuses_work(tmp_path):
+    store = HistoryStore(f"sqlite:///{tmp_path}/h.sqlite3")
+    store.close()
+    with pytest.raises(HistoryUnavailableError, match="closed"):
+        store.add(_new())
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://db/history", "sqlite://", "sqlite:///:memory:"])
+def test_unsupported_urls_are_input_errors(url):
+    with pytest.raises(HistoryInputError):
+        HistoryStore(url)
+
+
+def test_default_url_follows_the_data_dir_variables(monkeypatch, tmp_path):
+    monkeypatch.delenv("DIGITREC_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_database_url() == f"sqlite:///{tmp_path}/xdg/digitrec/history.sqlite3"
+    monkeypatch.setenv("DIGITREC_HOME", str(tmp_path / "home"))
+    assert default_database_url() == f"sqlite:///{tmp_path}/home/history.sqlite3"
+    monkeypatch.delenv("DIGITREC_HOME")
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert default_database_url() == f"sqlite:///{tmp_path}/user/.local/share/digitrec/history.sqlite3"
+
+
+def test_the_default_store_creates_its_folder_on_first_use(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITREC_HOME", str(tmp_path / "deep" / "home"))
+    with HistoryStore() as store:
+        store.add(_new())
+    assert (tmp_path / "deep" / "home" / "history.sqlite3").is_file()

@@ -1,0 +1,83 @@
+"""split_digits: lines of real MNIST digits, broken digits, touching digits, blanks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitrec.errors import EmptyDrawingError, ImageError
+from digitrec.segment import split_digits
+
+
+def tile(digit: np.ndarray, scale: int = 4) -> np.ndarray:
+    """An MNIST digit upscaled, cropped to its ink columns: white on black, float."""
+    big = np.asarray(Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR))
+    return big[:, big.max(axis=0) > 0].astype(np.float32)
+
+
+def line(tiles: list[np.ndarray], gaps: list[int]) -> np.ndarray:
+    """Tiles side by side (negative gap: overlap), drawn black on white."""
+    height = tiles[0].shape[0]
+    width = sum(t.shape[1] for t in tiles) + sum(gaps) + 80
+    ink = np.zeros((height + 40, width), np.float32)
+    x = 40
+    for t, gap in zip(tiles, [0, *gaps]):
+        x += gap
+        ink[20 : 20 + height, x : x + t.shape[1]] = np.maximum(ink[20 : 20 + height, x : x + t.shape[1]], t)
+        x += t.shape[1]
+    return (255 - ink).astype(np.uint8)
+
+
+@pytest.mark.parametrize("count, gap", [(2, 30), (3, 12), (4, 0), (5, -3), (6, 8)])
+def test_lines_of_mnist_digits(mnist, count, gap):
+    rng = np.random.default_rng(count)
+    picks = rng.choice(len(mnist.test.images), count, replace=False)
+    tiles = [tile(mnist.test.images[i]) for i in picks]
+    crops = split_digits(line(tiles, [gap] * (count - 1)))
+    assert len(crops) == count
+    centres = [(c.box[0] + c.box[2]) / 2 for c in crops]
+    assert centres == sorted(centres)
+    for crop in crops:
+        assert crop.image.shape == (28, 28) and crop.image.dtype == np.uint8 and crop.image.max() == 255
+
+
+def five_with_detached_bar(draw: ImageDraw.ImageDraw, x: int) -> None:
+    draw.line([(x + 10, 20), (x + 55, 20)], fill=0, width=8)  # the bar, not touching the body
+    draw.line([(x + 8, 32), (x + 6, 62)], fill=0, width=8)
+    draw.arc([x, 50, x + 56, 110], start=-110, end=150, fill=0, width=8)
+
+
+def test_digit_in_two_pieces_is_one_box():
+    image = Image.new("L", (260, 130), 255)
+    draw = ImageDraw.Draw(image)
+    five_with_detached_bar(draw, 20)
+    draw.line([(170, 18), (170, 110)], fill=0, width=8)  # a "1" to its right
+    crops = split_digits(np.asarray(image))
+    assert len(crops) == 2
+    assert crops[0].box[1] <= 20 and crops[0].box[3] >= 105
+
+
+def test_touching_digits_are_cut_apart():
+    image = Image.new("L", (200, 130), 255)
+    draw = ImageDraw.Draw(image)
+    for x in (20, 82):  # two "7"s; the second's bar starts where the first's ends
+        draw.line([(x, 25), (x + 62, 25), (x + 25, 110)], fill=0, width=8)
+    crops = split_digits(np.asarray(image))
+    assert len(crops) == 2
+    assert crops[0].box[0] < 25 and crops[1].box[2] > 140
+    assert crops[0].box[2] <= crops[1].box[0] + 8  # the cut leaves each its own ink
+
+
+def test_blank_is_empty():
+    with pytest.raises(EmptyDrawingError):
+        split_digits(np.full((100, 300), 255, np.uint8))
+
+
+def test_too_many_digits():
+    image = Image.new("L", (400, 60), 255)
+    draw = ImageDraw.Draw(image)
+    for x in range(20, 380, 40):
+        draw.line([(x, 10), (x, 50)], fill=0, width=5)
+    with pytest.raises(ImageError, match="at most 3"):
+        split_digits(np.asarray(image), max_digits=3)
