@@ -346,12 +346,14 @@ def _line_sample(digits: list[np.ndarray], labels: list[int], indices: list[int]
     cols = margins[0] + sum(ink.shape[1] for ink in inks) + sum(gaps) + margins[2]
     layer = np.zeros((rows, cols), np.float32)
     x = margins[0]
+    spans = []  # each digit's ink columns, for error analysis
     for ink, top, gap in zip(inks, tops, [*gaps, 0]):
         region = layer[top : top + ink.shape[0], x : x + ink.shape[1]]
         np.maximum(region, ink, out=region)  # overlapping boxes: ink over ink
+        spans.append([x, x + ink.shape[1]])
         x += ink.shape[1] + gap
     grey = Image.fromarray(np.round(255 * (1 - layer)).astype(np.uint8), "L")
-    meta = {"indices": indices, "height": height, "gaps": gaps, "size": [cols, rows]}
+    meta = {"indices": indices, "height": height, "gaps": gaps, "spans": spans, "size": [cols, rows]}
     if rng.random() < 0.2:
         meta["quality"] = int(rng.integers(70, 96))
         return Sample(_encode(grey, meta["quality"]), "".join(map(str, labels)), "line-jpeg", meta)

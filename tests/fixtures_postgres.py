@@ -104,39 +104,11 @@ def postgres_server() -> Iterator[int]:
     port = _free_port()
     started = False
     try:
-        _run(
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ],
-            "initdb",
-        )
+        initdb_flags = "-A trust -U postgres -E UTF8 --no-locale --no-sync".split()
+        _run([str(bin_dir / "initdb"), "-D", str(data), *initdb_flags], "initdb")
         options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} "
-        _run(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(log),
-                "-w",
-                "-t",
-                str(START_TIMEOUT_S),
-                "-o",
-                options + SERVER_OPTIONS,
-                "start",
-            ],
-            f"starting PostgreSQL (log: {log})",
-        )
+        start = ["-l", str(log), "-w", "-t", str(START_TIMEOUT_S), "-o", options + SERVER_OPTIONS, "start"]
+        _run([str(bin_dir / "pg_ctl"), "-D", str(data), *start], f"starting PostgreSQL (log: {log})")
         started = True
         yield port
     finally:

@@ -158,6 +158,19 @@ def test_delete_then_get_is_not_found(store):
     assert store.list() == ([], 0)
 
 
+@pytest.mark.parametrize("item_id", [0, -1, 2**40, 2**63 - 1, 2**63, 2**80])
+def test_impossible_ids_are_not_found(store, item_id):
+    with pytest.raises(HistoryNotFoundError):
+        store.get(item_id)
+    with pytest.raises(HistoryNotFoundError):
+        store.delete(item_id)
+
+
+def test_ids_must_be_whole_numbers(store):
+    with pytest.raises(HistoryInputError):
+        store.get("1")  # type: ignore[arg-type]
+
+
 def test_ids_of_deleted_items_are_not_reused(store):
     first = store.add(_new())
     store.delete(first)

@@ -19,7 +19,7 @@ from digitrec.backends import Backend, ModelInfo, open_backend
 from digitrec.errors import ConfigError
 from digitrec.imaging import DecodeLimits, decode_image
 from digitrec.preprocess import Preprocessed, PreprocessOptions, to_mnist
-from digitrec.segment import split_digits
+from digitrec.segment import segment_line
 from digitrec.weights import shipped_onnx
 
 
@@ -58,6 +58,11 @@ class LineReading:
     digits: tuple[DigitReading, ...]
     confidence: float  # the weakest digit's confidence
     uncertain: bool
+
+
+def _certainty(reading: list[DigitReading]) -> float:
+    """Log-probability the model gives to its own answers for these digits."""
+    return sum(float(np.log(max(d.prediction.confidence, 1e-9))) for d in reading)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -137,13 +142,23 @@ class Recognizer:
         return [self._prediction(pr, p.image, p) for pr, p in zip(probs, prepared, strict=True)]
 
     def read_array(self, gray: np.ndarray) -> LineReading:
-        """A line of digits ("2025", a phone number), read left to right."""
-        crops = split_digits(gray, self.config.preprocess)
-        predictions = self.predict_images(np.stack([c.image for c in crops]))
-        digits = tuple(DigitReading(box=c.box, prediction=p) for c, p in zip(crops, predictions, strict=True))
+        """A line of digits ("2025", a phone number), read left to right.
+
+        Where a blob could be one wide digit or several touching ones, each
+        reading is scored by how sure the model is of its digits plus how
+        plausible the digit widths are, and the best one wins.
+        """
+        blobs = segment_line(gray, self.config.preprocess)
+        crops = [crop for blob in blobs for choice in blob.choices for crop in choice]
+        predictions = iter(self.predict_images(np.stack([c.image for c in crops])))
+        digits: list[DigitReading] = []
+        for blob in blobs:
+            readings = [[DigitReading(c.box, next(predictions)) for c in choice] for choice in blob.choices]
+            scores = [_certainty(reading) + prior for reading, prior in zip(readings, blob.priors, strict=True)]
+            digits += readings[int(np.argmax(scores))]
         confidence = min(d.prediction.confidence for d in digits)
         return LineReading(
-            text="".join(d.prediction.label for d in digits), digits=digits,
+            text="".join(d.prediction.label for d in digits), digits=tuple(digits),
             confidence=confidence, uncertain=any(d.prediction.uncertain for d in digits),
         )  # fmt: skip
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from digitrec.history._errors import HistoryInputError
+from digitrec.history._errors import HistoryInputError, HistoryNotFoundError
 from digitrec.history._schema import Prediction
 
 SOURCES = ("draw", "upload", "api")
 KINDS = ("digit", "line")
 MAX_LINE_DIGITS = 32
 MAX_PAGE = 200
+MAX_ID = 2**63 - 1  # largest 64-bit id
 
 _DIGIT_LABEL = re.compile(r"[0-9]")  # not str.isdigit: that accepts "²" and Arabic-Indic digits
 _LINE_LABEL = re.compile(rf"[0-9]{{1,{MAX_LINE_DIGITS}}}")
@@ -111,9 +112,12 @@ def check_page(limit: object, offset: object) -> None:
 
 
 def check_id(item_id: object) -> int:
-    """History ids are whole numbers (bool is not one)."""
+    """The id if it is a whole number (bool is not one) that a row could have."""
     if not _is_int(item_id):
         raise HistoryInputError(f"a history id is a whole number, got {item_id!r}")
+    # Outside 64-bit range, SQLite's driver raises OverflowError instead of finding nothing.
+    if not 0 < item_id <= MAX_ID:  # type: ignore[operator]
+        raise HistoryNotFoundError(item_id)  # type: ignore[arg-type]
     return item_id  # type: ignore[return-value]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Float, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -44,7 +44,11 @@ class Prediction(Base):
     # and a stale page could then correct someone else's prediction.
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # 64-bit ids (bigserial) on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit,
+    # and must be spelled INTEGER to be the autoincrementing rowid.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     source: Mapped[str] = mapped_column(String(16))  # "draw", "upload" or "api"
     kind: Mapped[str] = mapped_column(String(16))  # "digit" or "line"
