@@ -10,7 +10,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q -c co
 # A local virtual environment with the pinned, tested versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -e ".[test]"
+	$(PIP_INSTALL) -e ".[test,postgres]"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -6,6 +6,8 @@ import pytest
 
 from digitrec.config import TrainConfig
 
+pytest_plugins = ["fixtures_postgres"]
+
 
 @pytest.fixture(scope="session")
 def mnist():

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from digitrec.errors import EmptyDrawingError, ImageError
+from digitrec.errors import EmptyDrawingError, TooManyDigitsError
 from digitrec.preprocess import PreprocessOptions, ink_mask, mnist_from_ink
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def segment_line(
     from its shape alone (a wide "5" and an overlapping "73" have the same
     box), so every plausible cut is offered and the recogniser chooses
     (`inference.Recognizer.read_array`); `split_digits` chooses by shape only.
-    Raises EmptyDrawingError for a blank image and ImageError for more than max_digits.
+    Raises EmptyDrawingError for a blank image and TooManyDigitsError for more than max_digits.
     """
     ink, mask, _polarity, _photo = ink_mask(gray, options)
     labels, count = ndi.label(mask, structure=_EIGHT_CONNECTED)
@@ -101,7 +101,7 @@ def segment_line(
         blobs.append(Blob(width_ratio=ratio, choices=tuple(choices), priors=tuple(priors)))
     fewest = sum(len(blob.choices[0]) for blob in blobs)
     if fewest > max_digits:
-        raise ImageError(
+        raise TooManyDigitsError(
             f"found {fewest} digits; at most {max_digits} can be read at once. Send fewer digits per image."
         )
     logger.debug("split %d components into %d blobs", count, len(blobs))
