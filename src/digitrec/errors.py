@@ -137,3 +137,15 @@ class HistoryUnavailableError(HistoryError):
     Read-only files, a full disk, a server that is down or a damaged file all
     end here; callers that only record history can log it and carry on.
     """
+
+
+class MissingImageError(ImageError):
+    """The request carries no image where one was expected."""
+
+
+class HistoryDisabledError(HistoryError):
+    """The history is turned off on this server."""
+
+
+class ModelUnavailableError(DigitrecError):
+    """No model is loaded, so nothing can be recognised right now."""

@@ -12,6 +12,8 @@ only exceptions that leave this module are `ImageError` subclasses.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import logging
 import struct
@@ -226,3 +228,40 @@ def _background_for(gray: np.ndarray, alpha: np.ndarray) -> float:
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def decode_data_url(text: str) -> bytes:
+    """The bytes of a `data:image/...;base64,...` URL (or of bare base64).
+
+    Raises ImageDecodeError for text that is not valid base64, so a bad upload
+    is a client error, never a crash.
+    """
+    text = text.strip()
+    if text.startswith("data:"):
+        header, comma, payload = text.partition(",")
+        if not comma or ";base64" not in header:
+            raise ImageDecodeError("the data URL is not base64-encoded (expected data:image/png;base64,...)")
+    else:
+        payload = text
+    try:
+        return base64.b64decode(payload.replace(" ", "+").replace("\n", ""), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ImageDecodeError(f"the image is not valid base64 ({exc})") from exc
+
+
+def encode_png(gray: np.ndarray) -> bytes:
+    """(H, W) uint8 -> PNG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(gray, dtype=np.uint8)).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def png_data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def thumbnail_png(gray: np.ndarray, longest_side: int = 96) -> bytes:
+    """A small PNG of an input image, for history lists."""
+    image = Image.fromarray(np.ascontiguousarray(gray, dtype=np.uint8))
+    image.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
+    return encode_png(np.asarray(image))

@@ -12,10 +12,19 @@ import logging
 import sys
 
 from digitrec import __version__
-from digitrec.cli import data_cmd, evaluate_cmd, export_cmd, models_cmd, pack_cmd, predict_cmd, train_cmd
+from digitrec.cli import (
+    data_cmd,
+    evaluate_cmd,
+    export_cmd,
+    models_cmd,
+    pack_cmd,
+    predict_cmd,
+    serve_cmd,
+    train_cmd,
+)
 from digitrec.errors import ConfigError, DataError, DigitrecError
 
-COMMANDS = (data_cmd, models_cmd, train_cmd, evaluate_cmd, predict_cmd, export_cmd, pack_cmd)
+COMMANDS = (data_cmd, models_cmd, train_cmd, evaluate_cmd, predict_cmd, export_cmd, pack_cmd, serve_cmd)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # something the user asked for failed (bad file, bad checkpoint)

@@ -1,0 +1,97 @@
+"""The FastAPI application: `create_app(settings)` builds it; nothing loads at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from digitrec import __version__
+from digitrec.api import compat, history_routes, routes
+from digitrec.api.context import AppContext
+from digitrec.api.errors import install_error_handlers
+from digitrec.api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def web_dir() -> Path:
+    return Path(str(resources.files("digitrec").joinpath("web")))
+
+
+def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
+    """Build the service; `context` lets tests bring their own recogniser and store."""
+    settings = settings or Settings.from_env()
+    ctx = context or AppContext.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="digitrec", version=__version__, lifespan=lifespan,
+        description="Handwritten-digit recognition: draw or upload a digit, get the answer and its probabilities.",
+    )  # fmt: skip
+    app.state.context = ctx
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=True,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"], allow_headers=["*"],
+    )  # fmt: skip
+    # Refuse oversized bodies from their Content-Length, before reading them (base64 + form overhead).
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 64 * 1024)
+    app.include_router(routes.router)
+    app.include_router(history_routes.router)
+    app.include_router(compat.router)
+    _mount_page(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and multi-worker runs: settings from DIGITREC_* variables."""
+    return create_app(Settings.from_env())
+
+
+def _mount_page(app: FastAPI) -> None:
+    pages = web_dir()
+    if not (pages / "index.html").is_file():
+        log.warning("drawing page not found in %s; serving the API only", pages)
+
+        @app.get("/", include_in_schema=False)
+        def no_page() -> HTMLResponse:
+            return HTMLResponse("<p>digitrec API: see <a href='/docs'>/docs</a></p>")
+
+        return
+    app.mount("/static", StaticFiles(directory=pages), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(pages / "index.html")
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a request whose Content-Length exceeds the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_bytes:
+                response = JSONResponse(
+                    {"detail": f"the request is larger than the {self.max_bytes}-byte limit"}, status_code=413
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

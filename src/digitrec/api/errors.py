@@ -1,0 +1,63 @@
+"""Typed library errors -> HTTP statuses, in one place. Clients get {"detail": "..."}, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from digitrec.api.schemas import ErrorOut
+from digitrec import errors
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first class in an error's MRO that is listed wins.
+STATUS: dict[type[errors.DigitrecError], int] = {
+    errors.ImageTooLargeError: 413,
+    errors.UnsupportedImageTypeError: 415,
+    errors.MissingImageError: 422,
+    errors.EmptyDrawingError: 422,
+    errors.TooManyDigitsError: 422,
+    errors.ImageDecodeError: 400,
+    errors.ImageError: 400,
+    errors.HistoryNotFoundError: 404,
+    errors.HistoryDisabledError: 404,
+    errors.HistoryInputError: 422,
+    errors.HistoryUnavailableError: 503,
+    errors.ModelUnavailableError: 503,
+    errors.DigitrecError: 400,
+}
+
+ERROR_RESPONSES: dict[int | str, dict] = {
+    code: {"model": ErrorOut, "description": description}
+    for code, description in {
+        400: "undecodable image or bad base64",
+        413: "image too large (bytes or pixels)",
+        415: "unsupported image or request type",
+        422: "missing image, or no digit found in it",
+        503: "no model loaded",
+    }.items()
+}
+
+
+def status_for(exc: errors.DigitrecError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.DigitrecError)
+    async def typed_error(request: Request, exc: errors.DigitrecError) -> JSONResponse:
+        status = status_for(exc)
+        if status >= 500:
+            log.warning("%s %s -> %d: %s", request.method, request.url.path, status, exc)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # The traceback goes to the server log, never to the client.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal server error"}, status_code=500)

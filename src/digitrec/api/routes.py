@@ -1,0 +1,126 @@
+"""The recognition endpoints: /api/predict, /api/predict/batch, /api/read, /api/model, /api/health."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from digitrec.api.context import AppContext, ContextDep
+from digitrec.api.errors import ERROR_RESPONSES, status_for
+from digitrec.api.payload import ImagePayload, read_files, read_image_payload
+from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, PredictionOut, ReadingOut
+from digitrec.errors import DigitrecError
+from digitrec.imaging import decode_image
+from digitrec.recording import record_digit, record_line
+from digitrec.weights import model_card
+
+router = APIRouter(prefix="/api", tags=["recognition"])
+
+IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "source": {"type": "string", "enum": ["draw", "upload", "api"]},
+                    },
+                }
+            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/ImageIn"}},
+        },
+    }
+}
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                }
+            }
+        },
+    }
+}
+
+
+def predict_payload(ctx: AppContext, payload: ImagePayload) -> PredictionOut:
+    """Decode, recognise, record: runs in a worker thread, off the event loop."""
+    started = time.perf_counter()
+    gray = decode_image(payload.data, ctx.recognizer.config.limits)
+    prediction = ctx.recognizer.predict_array(gray)
+    elapsed_ms = 1000 * (time.perf_counter() - started)
+    recorded = record_digit(ctx.store, payload.source, gray, prediction, ctx.model_info)
+    return PredictionOut.of(prediction, ctx.model_info, elapsed_ms, recorded)
+
+
+def read_payload(ctx: AppContext, payload: ImagePayload) -> ReadingOut:
+    started = time.perf_counter()
+    gray = decode_image(payload.data, ctx.recognizer.config.limits)
+    reading = ctx.recognizer.read_array(gray)
+    elapsed_ms = 1000 * (time.perf_counter() - started)
+    recorded = record_line(ctx.store, payload.source, gray, reading, ctx.model_info)
+    return ReadingOut.of(reading, ctx.model_info, elapsed_ms, recorded)
+
+
+@router.post("/predict", response_model=PredictionOut, responses=ERROR_RESPONSES, openapi_extra=IMAGE_BODY)
+async def predict(request: Request, ctx: ContextDep) -> PredictionOut:
+    """Recognise one digit: multipart field `file`, or JSON `{"image": "data:image/png;base64,..."}`."""
+    ctx.ensure_model()  # 503 before reading a large body when no model is loaded
+    payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
+    return await run_in_threadpool(predict_payload, ctx, payload)
+
+
+@router.post("/predict/batch", response_model=BatchOut, responses=ERROR_RESPONSES, openapi_extra=BATCH_BODY)
+async def predict_batch(request: Request, ctx: ContextDep) -> BatchOut:
+    """Several images (multipart fields `files`); results in the same order, each with its own outcome."""
+    ctx.ensure_model()
+    files = await read_files(request, ctx.settings.max_upload_bytes, ctx.settings.max_batch)
+    return BatchOut(results=await run_in_threadpool(_predict_each, ctx, files))
+
+
+def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Exception]]) -> list[BatchItemOut]:
+    results = []
+    for filename, data in files:
+        try:
+            if isinstance(data, Exception):
+                raise data
+            prediction = predict_payload(ctx, ImagePayload(data, "api", filename))
+            results.append(BatchItemOut(ok=True, filename=filename, prediction=prediction))
+        except DigitrecError as exc:
+            results.append(BatchItemOut(ok=False, filename=filename, error=str(exc), status=status_for(exc)))
+    return results
+
+
+@router.post("/read", response_model=ReadingOut, responses=ERROR_RESPONSES, openapi_extra=IMAGE_BODY)
+async def read(request: Request, ctx: ContextDep) -> ReadingOut:
+    """Read a line of digits ("2025", a phone number): the string, per-digit boxes and confidences."""
+    ctx.ensure_model()
+    payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
+    return await run_in_threadpool(read_payload, ctx, payload)
+
+
+@router.get("/model", responses=ERROR_RESPONSES)
+def model(ctx: ContextDep) -> dict:
+    """The model card of the loaded model (the shipped card when the shipped model is loaded)."""
+    info = ctx.model_info
+    card = model_card() if not ctx.settings.models else {}
+    return {**card, "loaded": ModelOut.of(info).model_dump(), "classes": list(info.classes),
+            "uncertain_below": ctx.settings.uncertain_below}  # fmt: skip
+
+
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def health(ctx: ContextDep, response: Response) -> HealthOut:
+    """Liveness and the loaded model; status "degraded" (HTTP 503) when no model could be loaded."""
+    if ctx.loaded is None:
+        response.status_code = 503
+        return HealthOut(status="degraded", model=None, history=ctx.store is not None, detail=ctx.model_error)
+    return HealthOut(status="ok", model=ModelOut.of(ctx.loaded.info), history=ctx.store is not None)

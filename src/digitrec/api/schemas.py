@@ -1,0 +1,166 @@
+"""Typed request and response bodies (Pydantic), shaped from library results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from digitrec.backends import ModelInfo
+from digitrec.history import HistoryItem
+from digitrec.imaging import encode_png, png_data_url
+from digitrec.inference import LineReading, Prediction
+from digitrec.recording import Recorded
+
+Source = Literal["draw", "upload", "api"]
+
+
+class ImageIn(BaseModel):
+    image: str = Field(description="a data URL, data:image/png;base64,...", examples=["data:image/png;base64,iVBOR..."])
+    source: Source = "api"
+
+
+class ModelOut(BaseModel):
+    name: str
+    version: str = Field(description="first 12 hex digits of the model file's SHA-256")
+    runtime: str
+
+    @classmethod
+    def of(cls, info: ModelInfo) -> ModelOut:
+        return cls(name=info.name, version=info.version, runtime=info.runtime)
+
+
+class ClassProbability(BaseModel):
+    label: str
+    probability: float
+
+
+class PredictionOut(BaseModel):
+    digit: int
+    label: str
+    confidence: float
+    probabilities: list[float]
+    top_k: list[ClassProbability]
+    uncertain: bool = Field(description="confidence below the server's threshold: shown, not hidden")
+    preprocessed: str = Field(description="the 28x28 image the model saw, as a PNG data URL")
+    model: ModelOut
+    elapsed_ms: float
+    history_id: int | None
+    saved: bool = Field(description="whether the prediction was stored in the history")
+
+    @classmethod
+    def of(cls, p: Prediction, model: ModelInfo, elapsed_ms: float, recorded: Recorded) -> PredictionOut:
+        return cls(
+            digit=p.digit, label=p.label, confidence=p.confidence, probabilities=list(p.probabilities),
+            top_k=[ClassProbability(label=label, probability=prob) for label, prob in p.top_k],
+            uncertain=p.uncertain, preprocessed=png_data_url(encode_png(p.image)), model=ModelOut.of(model),
+            elapsed_ms=round(elapsed_ms, 3), history_id=recorded.history_id, saved=recorded.saved,
+        )  # fmt: skip
+
+
+class BatchItemOut(BaseModel):
+    ok: bool
+    filename: str | None = None
+    prediction: PredictionOut | None = None
+    error: str | None = None
+    status: int | None = Field(None, description="the HTTP status this item alone would have had")
+
+
+class BatchOut(BaseModel):
+    results: list[BatchItemOut]
+
+
+class DigitOut(BaseModel):
+    label: str
+    confidence: float
+    box: list[int] = Field(description="[x0, y0, x1, y1] in pixels of the sent image, x1 and y1 exclusive")
+    probabilities: list[float]
+    preprocessed: str
+
+
+class ReadingOut(BaseModel):
+    text: str
+    digits: list[DigitOut]
+    confidence: float = Field(description="the least confident digit's confidence")
+    uncertain: bool
+    model: ModelOut
+    elapsed_ms: float
+    history_id: int | None
+    saved: bool
+
+    @classmethod
+    def of(cls, r: LineReading, model: ModelInfo, elapsed_ms: float, recorded: Recorded) -> ReadingOut:
+        digits = [
+            DigitOut(label=d.prediction.label, confidence=d.prediction.confidence, box=list(d.box),
+                     probabilities=list(d.prediction.probabilities),
+                     preprocessed=png_data_url(encode_png(d.prediction.image)))
+            for d in r.digits
+        ]  # fmt: skip
+        return cls(
+            text=r.text, digits=digits, confidence=r.confidence, uncertain=r.uncertain, model=ModelOut.of(model),
+            elapsed_ms=round(elapsed_ms, 3), history_id=recorded.history_id, saved=recorded.saved,
+        )  # fmt: skip
+
+
+class HistoryModelOut(BaseModel):
+    name: str
+    version: str
+
+
+class HistoryItemOut(BaseModel):
+    id: int
+    created_at: datetime
+    source: str
+    kind: str
+    answer: str
+    confidence: float
+    correct_label: str | None
+    corrected_at: datetime | None
+    model: HistoryModelOut
+    thumbnail: str
+
+    @classmethod
+    def of(cls, item: HistoryItem) -> HistoryItemOut:
+        return cls(**_item_fields(item))
+
+
+class HistoryDetailOut(HistoryItemOut):
+    probabilities: list
+    preprocessed: str | None
+
+    @classmethod
+    def of(cls, item: HistoryItem) -> HistoryDetailOut:
+        preprocessed = png_data_url(item.preprocessed_png) if item.preprocessed_png else None
+        return cls(**_item_fields(item), probabilities=item.probabilities, preprocessed=preprocessed)
+
+
+class HistoryPageOut(BaseModel):
+    items: list[HistoryItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class FeedbackIn(BaseModel):
+    label: str = Field(description="the true answer: one digit, or the digits of a line", examples=["7"])
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    model: ModelOut | None
+    history: bool
+    detail: str | None = None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+def _item_fields(item: HistoryItem) -> dict:
+    return {
+        "id": item.id, "created_at": item.created_at, "source": item.source, "kind": item.kind,
+        "answer": item.answer, "confidence": item.confidence, "correct_label": item.correct_label,
+        "corrected_at": item.corrected_at, "model": HistoryModelOut(name=item.model_name, version=item.model_version),
+        "thumbnail": png_data_url(item.thumbnail_png),
+    }  # fmt: skip

@@ -1,0 +1,82 @@
+"""Service settings: defaults, then DIGITREC_* environment variables, then command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digitrec.errors import ConfigError
+
+# The reference Vue app runs on Vite's dev server and calls http://localhost:8000.
+DEFAULT_CORS_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+ENV_PREFIX = "DIGITREC_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    models: tuple[Path, ...] = ()  # ONNX or .pt files; empty: the shipped model; several: ensemble
+    database_url: str | None = None  # None: SQLite in the user data dir
+    history: bool = True
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 25_000_000
+    max_batch: int = 64
+    cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+    uncertain_below: float = 0.7
+    threads: int = 1  # ONNX Runtime threads per request: requests already run in parallel
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if "*" in self.cors_origins:
+            raise ConfigError(
+                "a wildcard CORS origin is not allowed (the API answers with credentials); "
+                "list the origins, e.g. DIGITREC_CORS_ORIGINS=http://localhost:5173,https://example.org"
+            )
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be 1-65535, got {self.port}")
+        for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, overridden by DIGITREC_<FIELD> variables, overridden by `overrides`."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, f.type)
+        # DIGITREC_MODEL (singular) reads better for the common case of one file.
+        if "models" not in values and environ.get(ENV_PREFIX + "MODEL"):
+            values["models"] = _parse("models", environ[ENV_PREFIX + "MODEL"], "tuple[Path, ...]")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(name: str, raw: str, annotation: Any) -> Any:
+    kind = str(annotation)
+    try:
+        if kind.startswith("tuple[Path"):
+            return tuple(Path(p.strip()) for p in raw.split(",") if p.strip())
+        if kind.startswith("tuple[str"):
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
+        if kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return raw
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from exc

@@ -1,0 +1,64 @@
+"""`digitrec serve`: the web service and drawing page on http://127.0.0.1:8000."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="start the web service and drawing page",
+        description="Every option can also be set by an environment variable: DIGITREC_HOST, DIGITREC_PORT, "
+        "DIGITREC_WORKERS, DIGITREC_MODEL, DIGITREC_DATABASE_URL, DIGITREC_HISTORY, DIGITREC_MAX_UPLOAD_BYTES, "
+        "DIGITREC_MAX_PIXELS, DIGITREC_CORS_ORIGINS (comma-separated), DIGITREC_UNCERTAIN_BELOW, DIGITREC_THREADS.",
+    )
+    p.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--workers", type=int, help="server processes (default 1)")
+    p.add_argument("--model", dest="models", type=Path, action="append",
+                   help="ONNX or .pt model; repeat for an ensemble (default: the shipped model)")  # fmt: skip
+    p.add_argument("--database-url", help="history database (default: SQLite in the user data folder)")
+    p.add_argument("--no-history", dest="history", action="store_const", const=False, help="keep no history")
+    p.add_argument("--max-upload-bytes", type=int, help="largest accepted image (default 10 MiB)")
+    p.add_argument("--cors-origins", help="comma-separated origins allowed to call the API from a browser")
+    p.add_argument("--threads", type=int, help="ONNX Runtime threads per request (default 1)")
+    p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from digitrec.api import Settings, create_app
+
+    overrides = {
+        "host": args.host, "port": args.port, "workers": args.workers, "database_url": args.database_url,
+        "history": args.history, "max_upload_bytes": args.max_upload_bytes, "threads": args.threads,
+        "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
+        "cors_origins": tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
+        if args.cors_origins else None,
+    }  # fmt: skip
+    settings = Settings.from_env(**overrides)
+    print(f"digitrec: serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+        return 0
+    # Worker processes build their own app from the environment.
+    os.environ.update(_as_environment(settings))
+    uvicorn.run("digitrec.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level=settings.log_level)  # fmt: skip
+    return 0
+
+
+def _as_environment(settings: object) -> dict[str, str]:
+    env = {}
+    for name, value in vars(settings).items():
+        if value is None:
+            continue
+        if isinstance(value, tuple):
+            value = ",".join(str(v) for v in value)
+        env[f"DIGITREC_{name.upper()}"] = str(value)
+    return env

@@ -1,0 +1,63 @@
+"""Recording what was recognised into the history, without ever failing the answer.
+
+The service calls these after a prediction: a broken or full database is
+logged and reported as "not saved", and the user still gets the digit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from digitrec.backends import ModelInfo
+from digitrec.errors import HistoryError
+from digitrec.history import HistoryStore, NewPrediction
+from digitrec.imaging import encode_png, thumbnail_png
+from digitrec.inference import LineReading, Prediction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    history_id: int | None
+    saved: bool
+
+
+NOT_RECORDED = Recorded(history_id=None, saved=False)
+
+
+def record_digit(
+    store: HistoryStore | None, source: str, gray: np.ndarray, prediction: Prediction, model: ModelInfo
+) -> Recorded:
+    new = NewPrediction(
+        source=source, kind="digit", answer=prediction.label, confidence=prediction.confidence,
+        probabilities=list(prediction.probabilities), model_name=model.name, model_version=model.version,
+        preprocessed_png=encode_png(prediction.image), thumbnail_png=thumbnail_png(gray),
+    )  # fmt: skip
+    return _add(store, new)
+
+
+def record_line(
+    store: HistoryStore | None, source: str, gray: np.ndarray, reading: LineReading, model: ModelInfo
+) -> Recorded:
+    strip = np.concatenate([d.prediction.image for d in reading.digits], axis=1)  # (28, 28 * n)
+    new = NewPrediction(
+        source=source, kind="line", answer=reading.text, confidence=reading.confidence,
+        probabilities=[list(d.prediction.probabilities) for d in reading.digits],
+        model_name=model.name, model_version=model.version,
+        preprocessed_png=encode_png(strip), thumbnail_png=thumbnail_png(gray),
+    )  # fmt: skip
+    return _add(store, new)
+
+
+def _add(store: HistoryStore | None, new: NewPrediction) -> Recorded:
+    if store is None:
+        return NOT_RECORDED
+    try:
+        return Recorded(history_id=store.add(new), saved=True)
+    except HistoryError as exc:
+        log.warning("prediction answered but not saved to history: %s", exc)
+        return NOT_RECORDED
