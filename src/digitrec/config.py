@@ -45,6 +45,7 @@ class TrainConfig:
     eval_every: int | None = None  # validate every N steps as well as after each epoch
     out_dir: Path | None = None
     resume: bool = False
+    init_from: Path | None = None  # start from these weights (fine-tuning), keeping their normalisation
     progress: bool = True
     # Fast paths so tests run a real step in seconds.
     max_batches: int | None = None  # per epoch
@@ -91,7 +92,7 @@ class TrainConfig:
         for name, value in data.items():
             if name not in known:
                 continue  # a key from another version: ignore rather than fail
-            if name in ("data_dir", "out_dir") and value is not None:
+            if name in ("data_dir", "out_dir", "init_from") and value is not None:
                 value = Path(value)
             elif name == "milestones":
                 value = tuple(value)

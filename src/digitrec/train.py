@@ -86,7 +86,13 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
     if dist_info.enabled and cfg.out_dir is None:
         raise ConfigError("distributed runs need --out DIR so that every rank agrees on it")
     data = load_training_data(cfg)
-    model = create_model(cfg.model).to(device)
+    model = create_model(cfg.model)
+    if cfg.init_from is not None and not cfg.resume:
+        start = load_model(cfg.init_from, expected_model=cfg.model)
+        model.load_state_dict(start.model.state_dict())
+        # Fine-tuning keeps the inputs the weights were trained on.
+        data = dataclasses.replace(data, mean=start.mean, std=start.std)
+    model = model.to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)  # faster convolutions on CPU
     per_rank_batch = max(1, cfg.batch_size // dist_info.world_size)

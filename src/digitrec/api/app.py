@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        ctx.close()
+        ctx.release()
 
     app = FastAPI(
         title="digitrec", version=__version__, lifespan=lifespan,

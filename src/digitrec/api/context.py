@@ -71,9 +71,10 @@ class AppContext:
             raise HistoryUnavailableError(f"the history database is unavailable: {self.history_error}")
         return self.store
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """At server shutdown: hand pooled database connections back (the app may start again)."""
         if self.store is not None:
-            self.store.close()
+            self.store.release_connections()
 
 
 def get_context(request: Request) -> AppContext:

@@ -52,6 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-every", type=int, help="also validate every N steps (with --target-acc)")
     p.add_argument("--out", dest="out_dir", type=Path, help="run directory (default runs/<model>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", dest="init_from", type=Path,
+                   help="start from this checkpoint's weights (fine-tuning, e.g. on exported corrections)")  # fmt: skip
     p.add_argument("--max-batches", type=int, help="batches per epoch (quick trials)")
     p.add_argument("--train-subset", type=int, help="train on the first N training images only")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")

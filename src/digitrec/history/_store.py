@@ -170,6 +170,10 @@ class HistoryStore:
         with self._session("connect") as session:
             session.execute(text("SELECT 1"))
 
+    def release_connections(self) -> None:
+        """Close the pooled connections (at server shutdown); the store opens new ones if used again."""
+        self._engine.dispose()
+
     def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._closed = True

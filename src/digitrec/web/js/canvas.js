@@ -11,15 +11,16 @@ const MIN_STEP_CSS_PX = 0.75; // closer points add nothing but jitter
 export class DrawingPad {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {{brush?: number, onStrokeEnd?: Function, onChange?: Function}} options
-   *   brush: pen diameter in CSS pixels; onStrokeEnd: a stroke was finished;
-   *   onChange: strokes were added, undone or cleared.
+   * @param {{brush?: number, onStrokeStart?: Function, onStrokeEnd?: Function, onChange?: Function}} options
+   *   brush: pen diameter in CSS pixels; onStrokeStart / onStrokeEnd: the pen went
+   *   down / up; onChange: strokes were added, undone or cleared.
    */
-  constructor(canvas, { brush = 16, onStrokeEnd = () => {}, onChange = () => {} } = {}) {
+  constructor(canvas, { brush = 16, onStrokeStart = () => {}, onStrokeEnd = () => {}, onChange = () => {} } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.brush = brush;
     this.strokes = [];
+    this.onStrokeStart = onStrokeStart;
     this.onStrokeEnd = onStrokeEnd;
     this.onChange = onChange;
     this.active = null; // { pointerId, rect, stroke } while a pen is down
@@ -93,6 +94,7 @@ export class DrawingPad {
     this.strokes.push(stroke);
     this.addPoint(e);
     this.scheduleRedraw();
+    this.onStrokeStart();
   }
 
   move(e) {

@@ -1,0 +1,54 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from digitrec.api import Settings, create_app
+from digitrec.errors import ConfigError
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _preflight(client, origin):
+    return client.options(
+        "/predict", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+    )
+
+
+def test_reference_front_end_origins_are_allowed_by_default(client):
+    for origin in ("http://localhost:5173", "http://127.0.0.1:5173"):
+        response = _preflight(client, origin)
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == origin
+        assert response.headers["access-control-allow-credentials"] == "true"
+
+
+def test_other_origins_are_refused(client):
+    response = _preflight(client, "https://evil.example")
+    assert "access-control-allow-origin" not in response.headers
+    simple = client.get("/api/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_origins_come_from_the_environment(tmp_path):
+    settings = Settings.from_env({"DIGITREC_CORS_ORIGINS": "https://a.example, https://b.example",
+                                  "DIGITREC_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"})  # fmt: skip
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    with TestClient(create_app(settings)) as client:
+        assert _preflight(client, "https://b.example").headers["access-control-allow-origin"] == "https://b.example"
+        assert "access-control-allow-origin" not in _preflight(client, "http://localhost:5173").headers
+
+
+def test_a_wildcard_origin_with_credentials_is_refused():
+    with pytest.raises(ConfigError, match="wildcard"):
+        Settings.from_env({"DIGITREC_CORS_ORIGINS": "*"})
+
+
+def test_environment_variables_are_parsed_and_checked():
+    settings = Settings.from_env({"DIGITREC_PORT": "9000", "DIGITREC_HISTORY": "off", "DIGITREC_MODEL": "a.onnx,b.onnx",
+                                  "DIGITREC_MAX_UPLOAD_BYTES": "1000"})  # fmt: skip
+    assert (settings.port, settings.history, settings.max_upload_bytes) == (9000, False, 1000)
+    assert [p.name for p in settings.models] == ["a.onnx", "b.onnx"]
+    assert settings.host == "127.0.0.1"  # this machine only, unless asked
+    with pytest.raises(ConfigError, match="DIGITREC_PORT"):
+        Settings.from_env({"DIGITREC_PORT": "eighty"})
+    with pytest.raises(ConfigError, match="port"):
+        Settings.from_env({"DIGITREC_PORT": "70000"})

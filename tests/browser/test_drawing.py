@@ -1,0 +1,149 @@
+"""Drawing with a real mouse: digits are recognised, undo/clear/empty canvas behave."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from strokes import draw_with_mouse, one, seven, zero
+
+pytestmark = pytest.mark.browser
+
+
+def is_api_call(request) -> bool:
+    return "/api/predict" in request.url or "/api/read" in request.url
+
+
+def recognise(page, strokes, endpoint: str = "/api/predict") -> dict:
+    """Draw, let the page predict on its own (~400 ms after the pen lifts), return the JSON."""
+    with page.expect_response(lambda r: endpoint in r.url and r.request.method == "POST") as answer:
+        draw_with_mouse(page, strokes)
+    response = answer.value
+    assert response.status == 200, response.text()
+    return response.json()
+
+
+@pytest.mark.parametrize(("name", "strokes", "digit"), [("one", one(), "1"), ("seven", seven(), "7"), ("zero", zero(), "0")])
+def test_drawn_digit_is_recognised(page, tmp_path, name, strokes, digit):
+    result = recognise(page, strokes)
+
+    expect(page.locator("#answer")).to_have_text(digit)
+    assert result["label"] == digit
+    bars = page.locator("#probabilities > [data-digit]")
+    expect(bars).to_have_count(10)
+    expect(page.locator(f"#probabilities > [data-digit='{digit}']")).to_have_class("winner")
+    expect(page.locator(f"#probabilities > [data-digit='{digit}'] .bar-value")).to_contain_text("%")
+    model_input = page.locator("#model-input")
+    assert model_input.get_attribute("src").startswith("data:image/png;base64,")
+    assert model_input.evaluate("img => img.naturalWidth") == 28
+    assert model_input.evaluate("img => getComputedStyle(img).imageRendering") == "pixelated"
+    expect(page.locator("#uncertain")).to_be_hidden()  # the shapes are clear, the model is sure
+    expect(page.locator("#meta")).to_contain_text(result["model"]["name"])
+    expect(page.locator("#message")).to_be_hidden()
+    page.screenshot(path=tmp_path / f"desktop-{name}.png", full_page=True)
+    assert page.js_errors == []
+
+
+def test_canvas_is_hidpi_and_exports_opaque_white(browser, server_url, open_page):
+    page = open_page(server_url, device_scale_factor=2, locale="en-US")
+    size = page.locator("#canvas").evaluate("c => [c.width, c.height, c.clientWidth, c.clientHeight]")
+    assert size[0] == 2 * size[2] and size[1] == 2 * size[3]
+    corner = page.locator("#canvas").evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, 1, 1).data)")
+    assert corner == [255, 255, 255, 255]
+    assert page.locator("#canvas").evaluate("c => getComputedStyle(c).touchAction") == "none"
+
+
+def test_empty_canvas_asks_for_a_digit_without_calling_the_server(page):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if is_api_call(r) else None)
+
+    page.click("#predict")
+
+    expect(page.locator("#message")).to_have_text("Draw a digit first.")
+    expect(page.locator("#answer")).to_have_text("")
+    page.wait_for_timeout(600)  # longer than the auto-predict delay
+    assert requests == []
+
+
+def test_undo_removes_the_only_stroke(page):
+    recognise(page, one())
+    expect(page.locator("#answer")).to_have_text("1")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if is_api_call(r) else None)
+
+    page.click("#undo")
+
+    assert page.locator("#canvas").evaluate(_ink_pixels) == 0
+    expect(page.locator("#answer")).to_have_text("")
+    page.click("#predict")
+    expect(page.locator("#message")).to_have_text("Draw a digit first.")
+    page.wait_for_timeout(600)
+    assert requests == []
+
+
+def test_undo_with_ctrl_z_keeps_earlier_strokes(page):
+    recognise(page, seven())
+    ink_of_seven = page.locator("#canvas").evaluate(_ink_pixels)
+    recognise(page, one(x=0.85))  # a stray stroke
+    assert page.locator("#canvas").evaluate(_ink_pixels) > ink_of_seven
+
+    with page.expect_response(lambda r: "/api/predict" in r.url) as answer:
+        page.keyboard.press("Control+z")  # the remaining "7" is predicted again
+
+    assert answer.value.json()["label"] == "7"
+    assert page.locator("#canvas").evaluate(_ink_pixels) == ink_of_seven
+    expect(page.locator("#answer")).to_have_text("7")
+
+
+def test_escape_clears_the_canvas(page):
+    recognise(page, zero())
+    page.keyboard.press("Escape")
+    assert page.locator("#canvas").evaluate(_ink_pixels) == 0
+    expect(page.locator("#answer")).to_have_text("")
+    expect(page.locator("#result-placeholder")).to_be_visible()
+
+
+def test_controls_work_from_the_keyboard(page):
+    page.locator("#clear").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "predict"
+    page.keyboard.press("Enter")
+    expect(page.locator("#message")).to_have_text("Draw a digit first.")
+    page.locator("#multi").focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#multi")).to_be_checked()
+
+
+def test_several_digits_are_read_with_boxes(page, tmp_path):
+    page.check("#multi")
+    width, height = page.locator("#canvas").evaluate("c => [c.clientWidth, c.clientHeight]")
+    assert width >= 2.5 * height  # the canvas is wide in this mode
+    # "1", "7", "0" side by side, in fractions of the wide canvas.
+    strokes = one(x=0.2, top=0.2, bottom=0.8) + seven(left=0.38, right=0.58, top=0.2, bottom=0.8) + zero(
+        cx=0.8, rx=0.08, ry=0.3
+    )
+    with page.expect_response(lambda r: "/api/read" in r.url) as answer:
+        draw_with_mouse(page, strokes)
+        page.click("#predict")  # do not wait for the pause after each stroke
+
+    result = answer.value.json()
+    assert result["text"] == "170"
+    expect(page.locator("#read-text")).to_have_text("170")
+    boxes = page.locator("#canvas-boxes .box")
+    expect(boxes).to_have_count(3)
+    frame = page.locator("#canvas").bounding_box()
+    for box_element, digit in zip(boxes.all(), result["digits"]):
+        shown = box_element.bounding_box()
+        x0 = digit["box"][0] / page.locator("#canvas").evaluate("c => c.width") * frame["width"]
+        assert abs(shown["x"] - frame["x"] - x0) < 2  # boxes are scaled to the displayed canvas
+    expect(page.locator("#read-digits li")).to_have_count(3)
+    page.screenshot(path=tmp_path / "desktop-multi.png", full_page=True)
+
+
+# Pixels darker than mid-grey on the canvas's backing store.
+_ink_pixels = """c => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++;
+  return n;
+}"""
