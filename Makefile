@@ -15,15 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# Until the web service exists: evaluate the shipped model, then show what to try next.
+# The service and drawing page with the shipped model on http://127.0.0.1:8000 (Ctrl+C stops it).
 run: install
-	$(BIN)/digitrec models
-	$(BIN)/digitrec evaluate --out evaluation/shipped
-	@echo
-	@echo "Next steps:"
-	@echo "  $(BIN)/digitrec train --preset fast        # 99% in seconds"
-	@echo "  $(BIN)/digitrec train --preset best        # the shipped model's recipe"
-	@echo "  $(BIN)/digitrec evaluate runs/<run>/best.pt --tta"
+	$(BIN)/digitrec serve
 
 test: install
 	$(BIN)/python -m pytest -q

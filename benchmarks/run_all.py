@@ -15,7 +15,13 @@ from _common import load_json
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE.parent / "BENCHMARKS.md"
-SCRIPTS = (("time_to_99.py", "--repeats", "5"), ("zoo_accuracy.py",))
+SCRIPTS = (
+    ("time_to_99.py", "--repeats", "5"),
+    ("zoo_accuracy.py",),
+    ("recognition.py",),
+    ("latency.py",),
+    ("http_load.py",),
+)
 
 
 def run_benchmarks() -> None:
@@ -73,6 +79,60 @@ def zoo_section(data: dict | None) -> list[str]:
     return lines + [""]
 
 
+def recognition_section(data: dict | None) -> list[str]:
+    lines = ["## Real drawings, photos and digit lines", "", "Command: `python benchmarks/recognition.py`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    lines += [
+        f"Machine: {machine_line(data)}. Model: `{data['model']}` (version {data['model_version']}).",
+        "",
+        "Evaluation sets generated deterministically from MNIST **test** digits by `benchmarks/synth.py` "
+        "(seeds 0, 1, 2); each sample goes in as encoded bytes (PNG or JPEG), as a user would send it. "
+        "*Ours*: decoding, MNIST-style preprocessing, the shipped model on ONNX Runtime. *Naive*: the "
+        "reference systems' pipeline (whole image resized to 28x28, inverted if the background is white) "
+        "feeding the same model; for lines, every connected blob squashed to 28x28.",
+        "",
+        "| set | images | ours | naive | goal |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    goals = {"canvas": "99.0%", "photo": "97.0%", "lines": "95.0% (whole strings)"}
+    for name in ("canvas", "photo", "lines"):
+        ours, naive = data[name]["ours"], data[name].get("naive")
+        naive_text = f"{100 * naive['accuracy']:.1f}%" if naive else "n/a"
+        lines.append(f"| {name} | {ours['count']} | **{100 * ours['accuracy']:.2f}%** | {naive_text} | {goals[name]} |")
+    lines += ["", "By kind of image (ours / naive):", ""]
+    for name in ("canvas", "photo", "lines"):
+        parts = []
+        for kind, row in data[name]["ours"]["by_kind"].items():
+            naive = data[name].get("naive", {}).get("by_kind", {}).get(kind)
+            naive_text = f" / {100 * naive['accuracy']:.1f}%" if naive else ""
+            parts.append(f"{kind} {100 * row['accuracy']:.2f}%{naive_text} (n={row['count']})")
+        lines.append(f"- {name}: " + "; ".join(parts))
+    return lines + [""]
+
+
+def latency_section(data: dict | None) -> list[str]:
+    lines = ["## Speed of recognition", "", "Command: `python benchmarks/latency.py`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    single = data["single_image"]
+    lines += [
+        f"Machine: {machine_line(data)}.",
+        "",
+        f"One 280x280 canvas PNG, bytes to answer (decode, preprocess, ONNX Runtime), {single['calls']} calls "
+        f"after a warm-up: **p50 {single['p50_ms']:.2f} ms**, p99 {single['p99_ms']:.2f} ms (goal: p50 under 2 ms).",
+        "",
+        "Batch throughput of the shipped model on prepared 28x28 inputs (images/s, median of rounds, "
+        "the two runtimes alternating):",
+        "",
+        "| batch | ONNX Runtime | PyTorch eager | ratio |",
+        "|---:|---:|---:|---:|",
+    ]
+    for batch, row in data["throughput"].items():
+        lines.append(f"| {batch} | {row['onnxruntime']:,.0f} | {row['pytorch']:,.0f} | {row['onnxruntime'] / row['pytorch']:.2f} |")
+    return lines + [""]
+
+
 def write_report() -> None:
     lines = [
         "# Benchmarks",
@@ -84,6 +144,8 @@ def write_report() -> None:
     ]
     lines += time_to_99_section(load_json("time_to_99.json"))
     lines += zoo_section(load_json("zoo_accuracy.json"))
+    lines += recognition_section(load_json("recognition.json"))
+    lines += latency_section(load_json("latency.json"))
     REPORT.write_text("\n".join(lines))
     print(f"wrote {REPORT}")
 

@@ -174,8 +174,10 @@ def _thresholds(contrast: np.ndarray, min_contrast: float) -> tuple[float, float
     high is Otsu's threshold, but never inside the noise (median + 5 robust sigmas)
     and never below min_contrast, so blank paper and pure noise give no ink.
     """
-    median = float(np.median(contrast))
-    sigma = 1.4826 * float(np.median(np.abs(contrast - median)))
+    # Noise statistics describe the background, so every 4th pixel of every 4th row is plenty.
+    sample = contrast[::4, ::4]
+    median = float(np.median(sample))
+    sigma = 1.4826 * float(np.median(np.abs(sample - median)))
     noise = median + 5.0 * sigma
     high = max(_otsu(contrast), noise, min_contrast)
     return high, max(noise, 0.25 * min_contrast)
@@ -185,7 +187,10 @@ def _otsu(values: np.ndarray) -> float:
     top = float(values.max())
     if top <= 0:
         return 0.0
-    hist, edges = np.histogram(values, bins=256, range=(0.0, top))
+    # np.bincount of the bin index: the same 256-bin histogram as np.histogram, much faster.
+    bins = np.minimum((values.ravel() * (256.0 / top)).astype(np.intp), 255)
+    hist = np.bincount(bins, minlength=256)
+    edges = np.linspace(0.0, top, 257)
     p = hist / hist.sum()
     centres = (edges[:-1] + edges[1:]) / 2
     w0, m0 = np.cumsum(p), np.cumsum(p * centres)
@@ -200,9 +205,10 @@ def _drop_specks(mask: np.ndarray, options: PreprocessOptions) -> np.ndarray:
     if count == 0:
         raise EmptyDrawingError(blank)
     sizes = np.bincount(labels.ravel())[1:]  # (count,)
-    keep = np.flatnonzero(sizes >= options.speck_ratio * sizes.max()) + 1
-    mask = np.isin(labels, keep)
-    largest = ndi.find_objects((labels == int(np.argmax(sizes)) + 1).astype(np.int32))[0]
+    keep = np.zeros(count + 1, dtype=bool)  # lookup table: label -> kept
+    keep[1:] = sizes >= options.speck_ratio * sizes.max()
+    mask = keep[labels]
+    largest = ndi.find_objects(labels)[int(np.argmax(sizes))]
     extent = max(s.stop - s.start for s in largest)
     if mask.mean() < options.min_ink_fraction or extent < max(3, options.min_digit_extent * max(mask.shape)):
         raise EmptyDrawingError(blank.replace("(no ink", "(only tiny specks or noise, no ink"))
@@ -214,9 +220,11 @@ def _soft_ink(contrast: np.ndarray, mask: np.ndarray, low: float) -> np.ndarray:
 
     Keeping grey levels rather than the binary mask keeps anti-aliased strokes smooth.
     """
-    labels, _ = ndi.label(contrast > low, structure=_EIGHT_CONNECTED)
-    touching = np.unique(labels[mask])
-    region = np.isin(labels, touching[touching > 0]) | mask
+    labels, count = ndi.label(contrast > low, structure=_EIGHT_CONNECTED)
+    touching = np.zeros(count + 1, dtype=bool)  # lookup table: label -> touches a stroke core
+    touching[labels[mask]] = True
+    touching[0] = False
+    region = touching[labels] | mask
     level = float(np.percentile(contrast[mask], 90))  # "full ink", robust to a few hot pixels
     return np.where(region, np.clip(contrast / level, 0.0, 1.0), 0.0).astype(np.float32)
 
@@ -243,8 +251,9 @@ def mnist_from_ink(ink: np.ndarray, options: PreprocessOptions = PreprocessOptio
     ink = np.asarray(ink, dtype=np.float32)
     x0, y0, x1, y1 = _bounding_box(ink > 0)
     work, work_scale = _working_copy(ink[y0:y1, x0:x1], options.box)
-    stroke = estimate_stroke(_core(work))
-    work = _normalise_stroke(work, options)
+    widths = _ridge_widths(_core(work))
+    stroke = float(np.median(widths)) if widths.size else 0.0
+    work = _normalise_stroke(work, widths, options)
     image, scale, shift = _place(work, options)
     return DigitGeometry(image, (x0, y0, x1, y1), scale * work_scale, stroke / work_scale, shift)
 
@@ -294,13 +303,15 @@ def _ridge_widths(mask: np.ndarray) -> np.ndarray:
     return np.maximum(1.0, 2.0 * distance[ridge] - 0.5)
 
 
-def _normalise_stroke(work: np.ndarray, options: PreprocessOptions) -> np.ndarray:
+def _normalise_stroke(work: np.ndarray, widths: np.ndarray, options: PreprocessOptions) -> np.ndarray:
     """Grow thin strokes to the target width and thin down very thick ones.
 
-    Growing a stroke by 2r also grows the digit by 2r, so the radius solves
+    `widths` are the stroke widths along the ridge of `work`. Growing a stroke
+    by 2r also grows the digit by 2r, so the radius solves
     (stroke + 2r) * box / (longer + 2r) = goal.
     """
-    widths = _ridge_widths(_core(work))
+    if widths.size == 0:
+        return work
     stroke, longer, box = float(np.median(widths)), max(work.shape), options.box
     predicted = stroke * box / longer
     if options.thinnest_stroke <= predicted <= options.thickest_stroke:

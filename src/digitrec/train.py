@@ -133,7 +133,8 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
         improved = val_acc > state.best_val_acc
         if improved:
             state.best_val_acc, state.best_epoch = val_acc, state.epoch
-        if cfg.target_acc is not None and val_acc >= cfg.target_acc and state.time_to_target is None:
+        reached = cfg.target_acc is not None and val_acc >= cfg.target_acc
+        if _rank_zero_says(reached, dist_info) and state.time_to_target is None:
             state.time_to_target = state.train_seconds
             stop = True
         payload = checkpoint_payload(cfg, data, model, ema, optimizer, scheduler, dataclasses.asdict(state))
@@ -194,13 +195,21 @@ def _reached_target(
     model: nn.Module, data: TrainingData, device: torch.device, cfg: TrainConfig, dist_info: DistInfo
 ) -> bool:
     """Mid-epoch check for time-to-accuracy runs; rank 0 decides for everyone."""
-    flag = torch.zeros(1)
+    reached = False
     if dist_info.is_main:
         _, acc = _validate(model, data, device)
-        flag[0] = float(acc >= (cfg.target_acc or 2.0))
-    if dist_info.enabled:
-        dist.broadcast(flag, src=0)
-    return bool(flag[0])
+        reached = acc >= (cfg.target_acc or 2.0)
+    return _rank_zero_says(reached, dist_info)
+
+
+def _rank_zero_says(flag: bool, dist_info: DistInfo) -> bool:
+    """Rank 0's value of `flag` on every rank: batch-norm statistics differ slightly between
+    ranks, so a decision to stop must be taken once, or the ranks would fall out of step."""
+    if not dist_info.enabled:
+        return flag
+    shared = torch.tensor([float(flag)])
+    dist.broadcast(shared, src=0)
+    return bool(shared[0])
 
 
 def _validate(model: nn.Module, data: TrainingData, device: torch.device) -> tuple[float, float]:

@@ -32,7 +32,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives the drawing page in a real browser against a real server")
+    config.addinivalue_line("markers", "browser: drives the drawing page in Chromium against a real server")
 
 
 def _free_port() -> int:
@@ -134,7 +134,8 @@ def page(browser, server_url: str):
 def phone_page(browser, server_url: str):
     """The drawing page on a phone in portrait, with touch."""
     context, page, errors = _open(
-        browser, server_url, viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True, locale="en-US"
+        browser, server_url, viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True,
+        locale="en-US",
     )
     page.js_errors = errors
     yield context, page

@@ -26,7 +26,8 @@ def seven(left: float = 0.28, right: float = 0.72, top: float = 0.2, bottom: flo
     return [[(left, top), (right, top), (left + 0.35 * (right - left), bottom)]]
 
 
-def zero(cx: float = 0.5, cy: float = 0.5, rx: float = 0.2, ry: float = 0.3, points: int = 30) -> list[Stroke]:
+def zero(cx: float = 0.5, cy: float = 0.5, rx: float = 0.2, ry: float = 0.3,
+         points: int = 30) -> list[Stroke]:
     """An upright ellipse as a closed polyline of `points` samples."""
     ring = [(cx + rx * math.sin(2 * math.pi * i / points), cy - ry * math.cos(2 * math.pi * i / points))
             for i in range(points + 1)]  # fmt: skip

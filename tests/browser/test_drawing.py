@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from strokes import draw_with_mouse, one, seven, zero
@@ -23,7 +26,10 @@ def recognise(page, strokes, endpoint: str = "/api/predict") -> dict:
     return response.json()
 
 
-@pytest.mark.parametrize(("name", "strokes", "digit"), [("one", one(), "1"), ("seven", seven(), "7"), ("zero", zero(), "0")])
+SHAPES = [("one", one(), "1"), ("seven", seven(), "7"), ("zero", zero(), "0")]
+
+
+@pytest.mark.parametrize(("name", "strokes", "digit"), SHAPES)
 def test_drawn_digit_is_recognised(page, tmp_path, name, strokes, digit):
     result = recognise(page, strokes)
 
@@ -48,7 +54,9 @@ def test_canvas_is_hidpi_and_exports_opaque_white(browser, server_url, open_page
     page = open_page(server_url, device_scale_factor=2, locale="en-US")
     size = page.locator("#canvas").evaluate("c => [c.width, c.height, c.clientWidth, c.clientHeight]")
     assert size[0] == 2 * size[2] and size[1] == 2 * size[3]
-    corner = page.locator("#canvas").evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, 1, 1).data)")
+    corner = page.locator("#canvas").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, 1, 1).data)"
+    )
     assert corner == [255, 255, 255, 255]
     assert page.locator("#canvas").evaluate("c => getComputedStyle(c).touchAction") == "none"
 
@@ -147,3 +155,44 @@ _ink_pixels = """c => {
   for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++;
   return n;
 }"""
+
+
+def test_an_older_answer_never_overwrites_a_newer_one(page):
+    held = []
+    page.route("**/api/predict", lambda route: held.append(route))  # held until the test answers
+    draw_with_mouse(page, one())
+    _wait_until(page, lambda: len(held) == 1)
+    page.keyboard.press("Escape")
+    draw_with_mouse(page, zero())
+    _wait_until(page, lambda: len(held) == 2)
+
+    # The newer request is answered first, then the older one.
+    held[1].fulfill(response=held[1].fetch())
+    expect(page.locator("#answer")).to_have_text("0")
+    with contextlib.suppress(PlaywrightError):  # the page may already have aborted it
+        held[0].fulfill(response=held[0].fetch())
+    page.wait_for_timeout(300)
+    expect(page.locator("#answer")).to_have_text("0")
+
+
+def test_uncertain_answers_are_flagged(page):
+    def answer_unsure(route):
+        response = route.fetch()
+        body = {**response.json(), "uncertain": True}
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/predict", answer_unsure)
+    draw_with_mouse(page, one())
+    expect(page.locator("#uncertain")).to_be_visible()
+    expect(page.locator("#announce")).to_contain_text("but only")
+    page.keyboard.press("Escape")
+    expect(page.locator("#uncertain")).to_be_hidden()
+
+
+def _wait_until(page, condition, timeout_ms: int = 10_000) -> None:
+    """Let Playwright dispatch events (route handlers run then) until `condition()` holds."""
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("condition not met in time")

@@ -41,7 +41,10 @@ const pad = new DrawingPad(el.canvas, {
   brush: Number(el.brush.value),
   onStrokeStart: () => clearTimeout(requests.timer),
   onStrokeEnd: () => schedulePrediction(),
-  onChange: () => clearBoxes(el.canvasBoxes),
+  onChange: () => {
+    clearBoxes(el.canvasBoxes); // they framed the drawing as it was
+    results.hideChip();
+  },
 });
 
 function schedulePrediction() {
@@ -73,6 +76,7 @@ async function predictDrawing() {
 async function predictFile(file) {
   cancelPredictions();
   clearBoxes(el.canvasBoxes);
+  showResultless();
   const size = await showThumbnail(file);
   const boxes = size ? { layer: el.uploadBoxes, ...size } : null;
   await send(file, { source: "upload", boxes });
@@ -90,6 +94,7 @@ async function send(image, { source, boxes }) {
     hideMessage();
     if (multi) results.showReading(result, boxes);
     else results.showPrediction(result);
+    if (source === "draw") results.showChip(multi ? result.text : result.label);
     feedback.show(result, multi ? "line" : "digit");
     historyPanel.refresh();
   } catch (error) {

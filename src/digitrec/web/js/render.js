@@ -21,6 +21,7 @@ export class ResultView {
       barsBlock: $("probabilities-block"),
       bars: $("probabilities"),
       meta: $("meta"),
+      chip: $("canvas-answer"),
     };
     this.last = null; // { kind, result, boxes } so a language switch can re-render
     buildBars(this.el.bars);
@@ -34,6 +35,17 @@ export class ResultView {
     el.answer.textContent = el.readText.textContent = el.meta.textContent = el.announce.textContent = "";
     el.modelInput.removeAttribute("src");
     el.readDigits.replaceChildren();
+    this.hideChip();
+  }
+
+  hideChip() {
+    this.el.chip.hidden = true;
+  }
+
+  /** Repeat the answer over the canvas (for drawings only: it would mislabel a drawing with a photo's answer). */
+  showChip(text) {
+    this.el.chip.textContent = text;
+    this.el.chip.hidden = false;
   }
 
   /** One digit, from POST /api/predict. */
