@@ -141,10 +141,25 @@ def _polarity(values: np.ndarray, background: float) -> str:
     for dim photos, where paper may be darker than mid-grey but ink darker still.
     The 0.01% tails ignore a few hot pixels yet still see a tiny thin digit.
     """
-    darkest, brightest = np.quantile(values, [1e-4, 1 - 1e-4])
+    darkest, brightest = _tails(values, 1e-4)
     if background - darkest == brightest - background:  # uniform: no ink either way
         return DARK_ON_LIGHT if background >= 128 else LIGHT_ON_DARK
     return DARK_ON_LIGHT if background - darkest > brightest - background else LIGHT_ON_DARK
+
+
+def _tails(values: np.ndarray, share: float) -> tuple[float, float]:
+    """The `share` and 1 - `share` quantiles; from a 256-bin count when values are whole grey levels.
+
+    Decoded images are whole numbers 0..255, where counting is ~20x faster than sorting.
+    """
+    if values.min() >= 0 and values.max() <= 255 and np.array_equal(values[::7, ::7], np.rint(values[::7, ::7])):
+        counts = np.cumsum(np.bincount(values.astype(np.uint8).ravel(), minlength=256))
+        total = counts[-1]
+        low = int(np.searchsorted(counts, share * total, side="right"))
+        high = int(np.searchsorted(counts, (1 - share) * total, side="left"))
+        return float(low), float(high)
+    low, high = np.quantile(values, [share, 1 - share])
+    return float(low), float(high)
 
 
 def _is_flat(values: np.ndarray, background: float, flat_fraction: float) -> bool:
