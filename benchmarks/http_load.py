@@ -10,7 +10,7 @@ so both see the same machine load; figures are medians over the repeats.
 
     python benchmarks/http_load.py                        # 3 repeats, levels 1 8 32, 10 s each
     python benchmarks/http_load.py --duration 2 --warmup 1 --repeats 1     # smoke test
-    python benchmarks/http_load.py --also-workers 2       # plus `serve --workers 2`, labelled apart
+    python benchmarks/http_load.py --also-workers 2 --also-reference-threads 1    # extra configurations
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ OURS, REFERENCE = "digitrec", "reference"
 class ServerSpec:
     name: str
     extra_args: tuple[str, ...] = ()  # only for our server: `--workers 2` and the like
+    env: tuple[tuple[str, str], ...] = ()  # e.g. OMP_NUM_THREADS for the reference
 
     @property
     def predict_path(self) -> str:
@@ -56,7 +57,7 @@ class ServerSpec:
 
     @property
     def label(self) -> str:
-        return " ".join([self.name, *self.extra_args])
+        return " ".join([self.name, *self.extra_args, *(f"{k}={v}" for k, v in self.env)])
 
 
 def digit_png() -> tuple[bytes, int]:
@@ -123,7 +124,8 @@ def tree_cpu_seconds(pid: int) -> float:
 def start_server(spec: ServerSpec, port: int, tmp: Path) -> tuple[subprocess.Popen, Path]:
     log_path = tmp / f"{spec.name}-{port}.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(spec.command(port, tmp), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(spec.command(port, tmp), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, **dict(spec.env)})  # fmt: skip
     return proc, log_path
 
 
@@ -241,7 +243,8 @@ async def measure(spec: ServerSpec, request: tuple[bytes, str], args: argparse.N
         levels = [await closed_loop(base_url, spec, request, n, args.warmup, args.duration, proc.pid)
                   for n in args.levels]
         return {"answer": answer.get("predicted_digit", answer.get("digit")), "levels": levels,
-                "rss_idle_mib": idle_rss, "rss_peak_mib": max(samples), "rss_final_mib": tree_rss_mib(proc.pid)}  # fmt: skip
+                "rss_idle_mib": idle_rss, "rss_peak_mib": max(samples),
+                "rss_final_mib": tree_rss_mib(proc.pid)}  # fmt: skip
     finally:
         if sampler is not None:
             sampler.cancel()
@@ -256,10 +259,11 @@ def summarise(raw: list[dict], levels: list[int]) -> dict:
     per_level = {}
     for i, n in enumerate(levels):
         runs = [r["levels"][i] for r in raw]
-        per_level[str(n)] = {key: median([run[key] for run in runs])
-                             for key in ("throughput_rps", "p50_ms", "p90_ms", "p99_ms", "requests",
-                                         "server_cpu_ms_per_request", "client_cpu_ms_per_request")}  # fmt: skip
-        per_level[str(n)]["errors"] = sum(run["errors"] for run in runs)  # total, not median: any error counts
+        keys = ("throughput_rps", "p50_ms", "p90_ms", "p99_ms", "requests",
+                "server_cpu_ms_per_request", "client_cpu_ms_per_request")  # fmt: skip
+        per_level[str(n)] = {key: median([run[key] for run in runs]) for key in keys}
+        # Errors are totalled, not a median: any error counts.
+        per_level[str(n)]["errors"] = sum(run["errors"] for run in runs)
     rss = {key: median([r[key] for r in raw]) for key in ("rss_idle_mib", "rss_peak_mib", "rss_final_mib")}
     return {"levels": per_level, **rss}
 
@@ -269,7 +273,8 @@ def goals(results: dict, levels: list[int]) -> dict:
     out: dict = {"our_errors": sum(level["errors"] for level in ours["levels"].values()),
                  "rss_peak_ratio": ours["rss_peak_mib"] / ref["rss_peak_mib"]}  # fmt: skip
     if 8 in levels:
-        out["throughput_ratio_c8"] = ours["levels"]["8"]["throughput_rps"] / ref["levels"]["8"]["throughput_rps"]
+        rates = [summary["levels"]["8"]["throughput_rps"] for summary in (ours, ref)]
+        out["throughput_ratio_c8"] = rates[0] / rates[1]
     if 32 in levels:
         out["our_p99_ms_c32"] = ours["levels"]["32"]["p99_ms"]
     return out
@@ -294,6 +299,7 @@ def run(args: argparse.Namespace) -> dict:
     request = multipart(png)
     specs = [ServerSpec(OURS), ServerSpec(REFERENCE)]
     specs += [ServerSpec(OURS, ("--workers", str(w))) for w in args.also_workers]
+    specs += [ServerSpec(REFERENCE, env=(("OMP_NUM_THREADS", str(t)),)) for t in args.also_reference_threads]
     raw: dict[str, list[dict]] = {spec.label: [] for spec in specs}
     with tempfile.TemporaryDirectory(prefix="http_load_") as tmp:
         for repeat in range(args.repeats):
@@ -319,7 +325,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds before each level")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--also-workers", type=int, nargs="*", default=[],
-                        help="also measure our server with `--workers N` (reported apart, not in the goals)")  # fmt: skip
+                        help="also measure our server with `--workers N` (reported apart)")
+    parser.add_argument("--also-reference-threads", type=int, nargs="*", default=[],
+                        help="also measure the reference with OMP_NUM_THREADS=N (reported apart)")
     parser.add_argument("--out", default="http_load.json", help="file name under benchmarks/out/")
     args = parser.parse_args()
     data = run(args)

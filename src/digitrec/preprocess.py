@@ -114,8 +114,22 @@ def ink_mask(
     photo = not _is_flat(values, background, options.flat_fraction)
     contrast = _flatten(values) if photo else np.maximum(values - background, 0.0)
     high, low = _thresholds(contrast, options.min_contrast)
-    mask = _drop_specks(contrast > high, options)
-    return _soft_ink(contrast, mask, low), mask, polarity, photo
+    # Labelling blobs is the costly part: do it only where anything stands out.
+    window = _window(contrast > low)
+    mask = np.zeros(contrast.shape, dtype=bool)
+    ink = np.zeros(contrast.shape, dtype=np.float32)
+    part = contrast[window]
+    mask[window] = _drop_specks(part > high, options, contrast.shape)
+    ink[window] = _soft_ink(part, mask[window], low)
+    return ink, mask, polarity, photo
+
+
+def _window(candidates: np.ndarray) -> tuple[slice, slice]:
+    """The rows and columns holding any candidate pixel (all of them when there is none)."""
+    rows, cols = np.flatnonzero(candidates.any(axis=1)), np.flatnonzero(candidates.any(axis=0))
+    if rows.size == 0:
+        return slice(None), slice(None)
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
 def _as_gray(gray: np.ndarray) -> np.ndarray:
@@ -213,8 +227,12 @@ def _otsu(values: np.ndarray) -> float:
     return float(edges[int(np.argmax(between[:-1])) + 1])
 
 
-def _drop_specks(mask: np.ndarray, options: PreprocessOptions) -> np.ndarray:
-    """Keep blobs that are not much smaller than the largest; refuse a blank image."""
+def _drop_specks(mask: np.ndarray, options: PreprocessOptions, image_shape: tuple[int, int]) -> np.ndarray:
+    """Keep blobs that are not much smaller than the largest; refuse a blank image.
+
+    `mask` may be a window of the image; `image_shape` is the whole image's, which
+    the emptiness thresholds are relative to.
+    """
     labels, count = ndi.label(mask, structure=_EIGHT_CONNECTED)
     blank = "no digit found: the image is blank (no ink stands out from the background); draw a digit"
     if count == 0:
@@ -225,7 +243,8 @@ def _drop_specks(mask: np.ndarray, options: PreprocessOptions) -> np.ndarray:
     mask = keep[labels]
     largest = ndi.find_objects(labels)[int(np.argmax(sizes))]
     extent = max(s.stop - s.start for s in largest)
-    if mask.mean() < options.min_ink_fraction or extent < max(3, options.min_digit_extent * max(mask.shape)):
+    too_little = mask.sum() < options.min_ink_fraction * image_shape[0] * image_shape[1]
+    if too_little or extent < max(3, options.min_digit_extent * max(image_shape)):
         raise EmptyDrawingError(blank.replace("(no ink", "(only tiny specks or noise, no ink"))
     return mask
 

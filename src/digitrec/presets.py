@@ -20,17 +20,19 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 5,
         "augment": False,
     },
-    # Quickest route to 99%: small BN net, one-cycle schedule, checked every 50 steps.
+    # Quickest route to 99%: small BN net, large batches at a high one-cycle rate, weight EMA,
+    # validation every 25 steps (6,400 images) to stop as soon as 99% is reached.
     "fast": {
         "model": "fast",
         "optimizer": "adam",
-        "lr": 0.01,
+        "lr": 0.02,
         "schedule": "onecycle",
-        "batch_size": 128,
+        "batch_size": 256,
         "epochs": 2,
         "augment": False,
+        "ema_decay": 0.99,
         "target_acc": 0.99,
-        "eval_every": 50,
+        "eval_every": 25,
     },
     # Our shipped model: augmentation, label smoothing, weight EMA, one-cycle AdamW.
     "best": {

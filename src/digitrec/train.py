@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,7 +95,11 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)  # faster convolutions on CPU
     per_rank_batch = max(1, cfg.batch_size // dist_info.world_size)
-    steps_per_epoch = math.ceil((len(data.train_y) // dist_info.world_size) / per_rank_batch)
+    per_rank_images = len(data.train_y) // dist_info.world_size
+    # A last batch of one image is dropped: batch norm cannot train on a single sample.
+    steps_per_epoch = per_rank_images // per_rank_batch + (per_rank_images % per_rank_batch > 1)
+    if steps_per_epoch == 0:
+        raise ConfigError(f"too few training images ({len(data.train_y)}) for a batch; add images")
     if cfg.max_batches is not None:
         steps_per_epoch = min(steps_per_epoch, cfg.max_batches)
     optimizer = build_optimizer(model, cfg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from digitrec.api.context import AppContext, ContextDep
@@ -71,20 +72,25 @@ def read_payload(ctx: AppContext, payload: ImagePayload) -> ReadingOut:
     return ReadingOut.of(reading, ctx.model_info, elapsed_ms, recorded)
 
 
+def json_response(body: BaseModel) -> Response:
+    """The model serialised once: returning it as is would make FastAPI validate it again."""
+    return Response(content=body.model_dump_json(), media_type="application/json")
+
+
 @router.post("/predict", response_model=PredictionOut, responses=ERROR_RESPONSES, openapi_extra=IMAGE_BODY)
-async def predict(request: Request, ctx: ContextDep) -> PredictionOut:
+async def predict(request: Request, ctx: ContextDep) -> Response:
     """Recognise one digit: multipart field `file`, or JSON `{"image": "data:image/png;base64,..."}`."""
     ctx.ensure_model()  # 503 before reading a large body when no model is loaded
     payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
-    return await run_in_threadpool(predict_payload, ctx, payload)
+    return json_response(await run_in_threadpool(predict_payload, ctx, payload))
 
 
 @router.post("/predict/batch", response_model=BatchOut, responses=ERROR_RESPONSES, openapi_extra=BATCH_BODY)
-async def predict_batch(request: Request, ctx: ContextDep) -> BatchOut:
+async def predict_batch(request: Request, ctx: ContextDep) -> Response:
     """Several images (multipart fields `files`); results in the same order, each with its own outcome."""
     ctx.ensure_model()
     files = await read_files(request, ctx.settings.max_upload_bytes, ctx.settings.max_batch)
-    return BatchOut(results=await run_in_threadpool(_predict_each, ctx, files))
+    return json_response(BatchOut(results=await run_in_threadpool(_predict_each, ctx, files)))
 
 
 def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Exception]]) -> list[BatchItemOut]:
@@ -101,11 +107,11 @@ def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Excepti
 
 
 @router.post("/read", response_model=ReadingOut, responses=ERROR_RESPONSES, openapi_extra=IMAGE_BODY)
-async def read(request: Request, ctx: ContextDep) -> ReadingOut:
+async def read(request: Request, ctx: ContextDep) -> Response:
     """Read a line of digits ("2025", a phone number): the string, per-digit boxes and confidences."""
     ctx.ensure_model()
     payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
-    return await run_in_threadpool(read_payload, ctx, payload)
+    return json_response(await run_in_threadpool(read_payload, ctx, payload))
 
 
 @router.get("/model", responses=ERROR_RESPONSES)
