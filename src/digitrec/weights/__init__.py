@@ -19,22 +19,19 @@ def _package_file(name: str) -> Path:
 
 
 def shipped_checkpoint() -> Path:
-    path = _package_file(CHECKPOINT_NAME)
-    if not path.is_file():
-        raise CheckpointError(
-            f"the shipped model {path} is missing; reinstall digitrec or train one with "
-            "'digitrec train --preset best' and pass its best.pt"
-        )
-    return path
+    """The shipped PyTorch weights (for training, evaluation and export)."""
+    return _existing(CHECKPOINT_NAME, "train one with 'digitrec train --preset best' and pass its best.pt")
 
 
 def shipped_onnx() -> Path:
-    path = _package_file(ONNX_NAME)
+    """The shipped ONNX model (for inference without PyTorch)."""
+    return _existing(ONNX_NAME, "export one with 'digitrec export CHECKPOINT --out best.onnx'")
+
+
+def _existing(name: str, remedy: str) -> Path:
+    path = _package_file(name)
     if not path.is_file():
-        raise CheckpointError(
-            f"the shipped ONNX model {path} is missing; reinstall digitrec or export one with "
-            "'digitrec export CHECKPOINT --out best.onnx'"
-        )
+        raise CheckpointError(f"the shipped model file {path} is missing; reinstall digitrec or {remedy}")
     return path
 
 
