@@ -30,12 +30,16 @@ NOT_RECORDED = Recorded(history_id=None, saved=False)
 
 
 def record_digit(
-    store: HistoryStore | None, source: str, gray: np.ndarray, prediction: Prediction, model: ModelInfo
+    store: HistoryStore | None, source: str, gray: np.ndarray, prediction: Prediction, model: ModelInfo,
+    preprocessed_png: bytes | None = None,
 ) -> Recorded:
+    """Store one digit's answer; `preprocessed_png` saves encoding the model input twice."""
+    if store is None:
+        return NOT_RECORDED
     new = NewPrediction(
         source=source, kind="digit", answer=prediction.label, confidence=prediction.confidence,
         probabilities=list(prediction.probabilities), model_name=model.name, model_version=model.version,
-        preprocessed_png=encode_png(prediction.image), thumbnail_png=thumbnail_png(gray),
+        preprocessed_png=preprocessed_png or encode_png(prediction.image), thumbnail_png=thumbnail_png(gray),
     )  # fmt: skip
     return _add(store, new)
 
@@ -43,6 +47,8 @@ def record_digit(
 def record_line(
     store: HistoryStore | None, source: str, gray: np.ndarray, reading: LineReading, model: ModelInfo
 ) -> Recorded:
+    if store is None:
+        return NOT_RECORDED
     strip = np.concatenate([d.prediction.image for d in reading.digits], axis=1)  # (28, 28 * n)
     new = NewPrediction(
         source=source, kind="line", answer=reading.text, confidence=reading.confidence,
@@ -53,9 +59,7 @@ def record_line(
     return _add(store, new)
 
 
-def _add(store: HistoryStore | None, new: NewPrediction) -> Recorded:
-    if store is None:
-        return NOT_RECORDED
+def _add(store: HistoryStore, new: NewPrediction) -> Recorded:
     try:
         return Recorded(history_id=store.add(new), saved=True)
     except HistoryError as exc:

@@ -13,7 +13,7 @@ from digitrec.api.errors import ERROR_RESPONSES, status_for
 from digitrec.api.payload import ImagePayload, read_files, read_image_payload
 from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, PredictionOut, ReadingOut
 from digitrec.errors import DigitrecError
-from digitrec.imaging import decode_image
+from digitrec.imaging import decode_image, encode_png
 from digitrec.recording import record_digit, record_line
 from digitrec.weights import model_card
 
@@ -59,8 +59,9 @@ def predict_payload(ctx: AppContext, payload: ImagePayload) -> PredictionOut:
     gray = decode_image(payload.data, ctx.recognizer.config.limits)
     prediction = ctx.recognizer.predict_array(gray)
     elapsed_ms = 1000 * (time.perf_counter() - started)
-    recorded = record_digit(ctx.store, payload.source, gray, prediction, ctx.model_info)
-    return PredictionOut.of(prediction, ctx.model_info, elapsed_ms, recorded)
+    preprocessed_png = encode_png(prediction.image)
+    recorded = record_digit(ctx.store, payload.source, gray, prediction, ctx.model_info, preprocessed_png)
+    return PredictionOut.of(prediction, ctx.model_info, elapsed_ms, recorded, preprocessed_png)
 
 
 def read_payload(ctx: AppContext, payload: ImagePayload) -> ReadingOut:

@@ -50,11 +50,13 @@ class PredictionOut(BaseModel):
     saved: bool = Field(description="whether the prediction was stored in the history")
 
     @classmethod
-    def of(cls, p: Prediction, model: ModelInfo, elapsed_ms: float, recorded: Recorded) -> PredictionOut:
+    def of(
+        cls, p: Prediction, model: ModelInfo, elapsed_ms: float, recorded: Recorded, preprocessed_png: bytes
+    ) -> PredictionOut:
         return cls(
             digit=p.digit, label=p.label, confidence=p.confidence, probabilities=list(p.probabilities),
             top_k=[ClassProbability(label=label, probability=prob) for label, prob in p.top_k],
-            uncertain=p.uncertain, preprocessed=png_data_url(encode_png(p.image)), model=ModelOut.of(model),
+            uncertain=p.uncertain, preprocessed=png_data_url(preprocessed_png), model=ModelOut.of(model),
             elapsed_ms=round(elapsed_ms, 3), history_id=recorded.history_id, saved=recorded.saved,
         )  # fmt: skip
 

@@ -34,6 +34,8 @@ from digitrec.history._schema import Prediction
 
 logger = logging.getLogger(__name__)
 
+_INSERT = insert(Prediction).returning(Prediction.id)
+
 EXPORT_BATCH = 500  # rows fetched at a time, so a large export does not load every image at once
 
 
@@ -85,11 +87,10 @@ class HistoryStore:
             "preprocessed_png": new.preprocessed_png,
             "thumbnail_png": new.thumbnail_png,
         }
-        # A Core INSERT ... RETURNING: this runs once per request, and the ORM's
-        # unit of work costs several times more for a single row.
-        statement = insert(Prediction).values(**values).returning(Prediction.id)
+        # A prepared Core INSERT ... RETURNING: this runs once per request, and the
+        # ORM's unit of work (or building the statement anew) costs several times more.
         with self._session("record a prediction") as session:
-            item_id = int(session.execute(statement).scalar_one())
+            item_id = int(session.execute(_INSERT, values).scalar_one())
             session.commit()
             return item_id
 
