@@ -80,7 +80,9 @@ def _resume_config(given: dict[str, Any]) -> TrainConfig:
     from digitrec.checkpoint import read_checkpoint
 
     saved = read_checkpoint(Path(given["out_dir"]) / "last.pt")["config"]
-    ignored = sorted(k for k in given if k not in RESUMABLE_OVERRIDES + ("out_dir", "resume", "preset"))
+    # Repeating the original command with --resume is fine; changing the recipe is not.
+    fixed = (k for k in given if k not in RESUMABLE_OVERRIDES + ("out_dir", "resume", "preset"))
+    ignored = sorted(k for k in fixed if _plain(given[k]) != _plain(saved.get(k)))
     if ignored:
         raise ConfigError(
             f"a resumed run keeps its saved settings; cannot change: {', '.join(ignored)} "
@@ -89,6 +91,15 @@ def _resume_config(given: dict[str, Any]) -> TrainConfig:
     values = dict(saved) | {k: given[k] for k in RESUMABLE_OVERRIDES if k in given}
     values.update(out_dir=given["out_dir"], resume=True)
     return TrainConfig.from_dict(values)
+
+
+def _plain(value: Any) -> Any:
+    """Compare settings as they are saved: paths as text, sequences as lists."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
