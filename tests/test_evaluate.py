@@ -49,7 +49,7 @@ def two_checkpoints(tmp_path_factory, mnist):
 
 
 def test_evaluation_writes_report_confusion_and_gallery(two_checkpoints, tmp_path):
-    report = evaluate(EvalConfig(checkpoints=(two_checkpoints[0],), out_dir=tmp_path, progress=False))
+    report = evaluate(EvalConfig(checkpoints=(two_checkpoints[0],), out_dir=tmp_path))
     assert report.count == 10_000
     assert report.confusion.sum() == 10_000
     assert report.accuracy == pytest.approx(np.trace(report.confusion) / 10_000)

@@ -24,10 +24,6 @@ from digitrec.models import create_model
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "model_name", "model_state", "normalization")
 
-# MNIST training-set pixel statistics (of x / 255), the usual constants.
-MNIST_MEAN = 0.1307
-MNIST_STD = 0.3081
-
 
 @dataclass(frozen=True)
 class LoadedModel:

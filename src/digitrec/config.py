@@ -111,7 +111,6 @@ class EvalConfig:
     gallery_size: int = 64
     device: str = "auto"
     threads: int | None = None
-    progress: bool = True
 
     def __post_init__(self) -> None:
         _check_choice("device", self.device, DEVICES)

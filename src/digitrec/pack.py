@@ -54,7 +54,7 @@ def pack_run(run_dir: Path, out_dir: Path, train_command: str, name: str = "best
     weights = out_dir / f"{name}.pt"
     save_atomic(slim, weights)
     onnx_path = export_onnx(weights, out_dir / f"{name}.onnx")
-    report = evaluate(EvalConfig(checkpoints=(weights,), out_dir=run_dir / "evaluation", progress=False))
+    report = evaluate(EvalConfig(checkpoints=(weights,), out_dir=run_dir / "evaluation"))
     progress = payload.get("progress", {})
     config = payload.get("config", {})
     card = {

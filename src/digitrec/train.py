@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from digitrec.augment import AugmentConfig, augment_batch
 from digitrec.batching import epoch_order, normalise, predict_logits, to_float
-from digitrec.checkpoint import MNIST_MEAN, MNIST_STD, load_model, read_checkpoint, save_atomic
+from digitrec.checkpoint import load_model, read_checkpoint
 from digitrec.config import TrainConfig
 from digitrec.errors import CheckpointError, ConfigError
 from digitrec.models import create_model
@@ -272,4 +272,4 @@ def _final_report(run_dir: Path, data: TrainingData, device: torch.device, state
     )  # fmt: skip
 
 
-__all__ = ["TrainResult", "train", "default_run_dir", "MNIST_MEAN", "MNIST_STD"]
+__all__ = ["TrainResult", "default_run_dir", "train"]

@@ -12,9 +12,8 @@ from starlette.datastructures import UploadFile
 
 from digitrec.api.schemas import ImageIn
 from digitrec.errors import ImageDecodeError, ImageTooLargeError, MissingImageError, UnsupportedImageTypeError
+from digitrec.history import SOURCES
 from digitrec.imaging import decode_data_url
-
-SOURCES = ("draw", "upload", "api")
 
 
 @dataclass(frozen=True)

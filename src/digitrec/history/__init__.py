@@ -15,7 +15,7 @@ from digitrec.history._errors import (
     HistoryNotFoundError,
     HistoryUnavailableError,
 )
-from digitrec.history._records import HistoryItem, NewPrediction
+from digitrec.history._records import SOURCES, HistoryItem, NewPrediction
 from digitrec.history._store import HistoryStore
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "HistoryStore",
     "HistoryUnavailableError",
     "NewPrediction",
+    "SOURCES",
     "default_database_url",
 ]
