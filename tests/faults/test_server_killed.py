@@ -1,57 +1,23 @@
 """The server killed with SIGKILL during a burst of predictions loses nothing it reported as saved."""
 
-import io
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
-from PIL import Image
+from servers import free_port, start_server, stop_server
 
 from digitrec.history import HistoryStore
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(port: int, url: str, *extra: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "digitrec", "serve", "--port", str(port), "--database-url", url,
-         "--log-level", "warning", *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail("the server did not start")
-
-
-@pytest.fixture
-def digit_png(mnist) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(mnist.test.images[0]).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.mark.slow
 def test_sigkill_during_a_burst_keeps_every_saved_prediction(tmp_path, digit_png):
     url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
-    port = _free_port()
-    server = _start(port, url)
+    port = free_port()
+    server = start_server(port, url)
     saved_ids: list[int] = []
     stop = threading.Event()
 
@@ -88,13 +54,12 @@ def test_sigkill_during_a_burst_keeps_every_saved_prediction(tmp_path, digit_png
     assert all(item.answer == "7" and item.thumbnail_png for item in items)  # nothing half-written
     store.close()
 
-    restarted = _start(port, url)
+    restarted = start_server(port, url)
     try:
         page = httpx.get(f"http://127.0.0.1:{port}/api/history", params={"limit": 1}).json()
         assert page["total"] == total
     finally:
-        restarted.terminate()
-        restarted.wait(timeout=10)
+        stop_server(restarted)
 
 
 @pytest.mark.slow
@@ -102,8 +67,8 @@ def test_a_read_only_history_still_answers_and_says_not_saved(tmp_path, digit_pn
     path = tmp_path / "history.sqlite3"
     HistoryStore(f"sqlite:///{path}").close()  # create it
     # SQLite's own read-only mode: refused writes even for root.
-    port = _free_port()
-    server = _start(port, f"sqlite:///file:{path}?mode=ro&uri=true")
+    port = free_port()
+    server = start_server(port, f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
         for _ in range(5):
             response = httpx.post(f"http://127.0.0.1:{port}/api/predict", files={"file": ("d.png", digit_png)})
@@ -111,5 +76,4 @@ def test_a_read_only_history_still_answers_and_says_not_saved(tmp_path, digit_pn
             assert response.json()["label"] == "7"
             assert response.json()["saved"] is False and response.json()["history_id"] is None
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
