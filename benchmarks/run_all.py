@@ -21,7 +21,9 @@ SCRIPTS = (
     ("recognition.py",),
     ("latency.py",),
     ("http_load.py",),
+    ("soak.py",),
 )
+FIGURES = HERE / "figures"  # pictures for BENCHMARKS.md, drawn from the JSON results
 
 
 def run_benchmarks() -> None:
@@ -170,6 +172,29 @@ def http_section(data: dict | None) -> list[str]:
     return lines
 
 
+def soak_section(data: dict | None) -> list[str]:
+    lines = ["## Soak", "", "Command: `python benchmarks/soak.py` (the fault test runs it with 3,000 requests)", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    from soak import plot
+
+    FIGURES.mkdir(exist_ok=True)
+    plot(data, FIGURES / "soak.png")
+    return lines + [
+        f"Machine: {machine_line(data)}. One `digitrec serve` process with history on, {data['clients']} "
+        f"concurrent clients, {data['requests']:,} requests cycling through: {', '.join(sorted(set(data['mix'])))}.",
+        "",
+        f"- {data['requests']:,} requests in {data['seconds']:.0f} s ({data['requests_per_s']:.0f}/s), "
+        f"**{data['errors']} errors** (a blank canvas must get 422, everything else 200).",
+        f"- Server RSS {data['rss_after_warmup_mib']:.0f} MiB after the warm-up (first tenth), peak "
+        f"{data['rss_peak_mib']:.0f} MiB, final {data['rss_final_mib']:.0f} MiB: growth "
+        f"**{data['growth_mib']:.1f} MiB** (bound {data['max_growth_mib']:.0f} MiB).",
+        "",
+        "![server RSS over the soak run](benchmarks/figures/soak.png)",
+        "",
+    ]
+
+
 def write_report() -> None:
     lines = [
         "# Benchmarks",
@@ -184,6 +209,7 @@ def write_report() -> None:
     lines += recognition_section(load_json("recognition.json"))
     lines += latency_section(load_json("latency.json"))
     lines += http_section(load_json("http_load.json"))
+    lines += soak_section(load_json("soak.json"))
     REPORT.write_text("\n".join(lines))
     print(f"wrote {REPORT}")
 

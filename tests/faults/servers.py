@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,14 +20,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(
-    port: int, url: str, *extra: str, preexec_fn: Callable[[], None] | None = None
-) -> subprocess.Popen:
+def start_server(port: int, url: str, *extra: str) -> subprocess.Popen:
     """`digitrec serve` on 127.0.0.1:`port` with history at `url`; returns once /api/health answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "digitrec", "serve", "--port", str(port), "--database-url", url,
          "--log-level", "warning", *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=preexec_fn,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -25,11 +25,9 @@ def test_a_full_disk_keeps_answering_and_loses_nothing_saved(tmp_path, digit_png
     HistoryStore(url).close()  # create it at its empty size
     limit = path.stat().st_size + ROOM_BYTES
 
-    def cap_file_size() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
     port = free_port()
-    server = start_server(port, url, preexec_fn=cap_file_size)
+    server = start_server(port, url)
+    resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (limit, limit))
     answers = []
     try:
         with httpx.Client(timeout=10) as http:
