@@ -35,6 +35,7 @@ __all__ = [
 DARK_ON_LIGHT = "dark-on-light"
 LIGHT_ON_DARK = "light-on-dark"
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # pen strokes touch diagonally too
+WORK_FACTOR = 5  # one digit is reshaped at 5x its output size, where strokes are many pixels wide
 
 
 @dataclass(frozen=True)
@@ -116,11 +117,12 @@ def ink_mask(
     high, low = _thresholds(contrast, options.min_contrast)
     # Labelling blobs is the costly part: do it only where anything stands out.
     window = _window(contrast > low)
+    part = contrast[window]
+    core, region = _strokes(part, high, low, options, contrast.shape)
     mask = np.zeros(contrast.shape, dtype=bool)
     ink = np.zeros(contrast.shape, dtype=np.float32)
-    part = contrast[window]
-    mask[window] = _drop_specks(part > high, options, contrast.shape)
-    ink[window] = _soft_ink(part, mask[window], low)
+    mask[window] = core
+    ink[window] = _soft_ink(part, core, region)
     return ink, mask, polarity, photo
 
 
@@ -227,39 +229,41 @@ def _otsu(values: np.ndarray) -> float:
     return float(edges[int(np.argmax(between[:-1])) + 1])
 
 
-def _drop_specks(mask: np.ndarray, options: PreprocessOptions, image_shape: tuple[int, int]) -> np.ndarray:
-    """Keep blobs that are not much smaller than the largest; refuse a blank image.
+def _strokes(
+    contrast: np.ndarray, high: float, low: float, options: PreprocessOptions, image_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(core, region): stroke cores (> high) and everything faint connected to them (> low).
 
-    `mask` may be a window of the image; `image_shape` is the whole image's, which
-    the emptiness thresholds are relative to.
+    Hysteresis in one labelling: blobs of the faint mask are strokes when they hold
+    a core not much smaller than the largest one; the rest are specks. `contrast`
+    may be a window of the image; `image_shape` is the whole image's, which the
+    emptiness thresholds are relative to. Raises EmptyDrawingError if no ink.
     """
-    labels, count = ndi.label(mask, structure=_EIGHT_CONNECTED)
+    labels, count = ndi.label(contrast > low, structure=_EIGHT_CONNECTED)
+    cores = contrast > high
+    sizes = np.bincount(labels[cores], minlength=count + 1)  # core pixels per blob
+    sizes[0] = 0
     blank = "no digit found: the image is blank (no ink stands out from the background); draw a digit"
-    if count == 0:
+    if count == 0 or sizes.max() == 0:
         raise EmptyDrawingError(blank)
-    sizes = np.bincount(labels.ravel())[1:]  # (count,)
-    keep = np.zeros(count + 1, dtype=bool)  # lookup table: label -> kept
-    keep[1:] = sizes >= options.speck_ratio * sizes.max()
-    mask = keep[labels]
-    largest = ndi.find_objects(labels)[int(np.argmax(sizes))]
+    keep = sizes >= options.speck_ratio * sizes.max()  # lookup table: label -> a stroke
+    keep[0] = False
+    region = keep[labels]
+    core = cores & region
+    largest = ndi.find_objects(labels, max_label=int(np.argmax(sizes)))[-1]
     extent = max(s.stop - s.start for s in largest)
-    too_little = mask.sum() < options.min_ink_fraction * image_shape[0] * image_shape[1]
+    too_little = core.sum() < options.min_ink_fraction * image_shape[0] * image_shape[1]
     if too_little or extent < max(3, options.min_digit_extent * max(image_shape)):
         raise EmptyDrawingError(blank.replace("(no ink", "(only tiny specks or noise, no ink"))
-    return mask
+    return core, region
 
 
-def _soft_ink(contrast: np.ndarray, mask: np.ndarray, low: float) -> np.ndarray:
-    """Grey-level ink: the faint pixels connected to a stroke core (hysteresis), 0 elsewhere.
+def _soft_ink(contrast: np.ndarray, core: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Grey-level ink inside the strokes' region, 0 elsewhere.
 
     Keeping grey levels rather than the binary mask keeps anti-aliased strokes smooth.
     """
-    labels, count = ndi.label(contrast > low, structure=_EIGHT_CONNECTED)
-    touching = np.zeros(count + 1, dtype=bool)  # lookup table: label -> touches a stroke core
-    touching[labels[mask]] = True
-    touching[0] = False
-    region = touching[labels] | mask
-    level = float(np.percentile(contrast[mask], 90))  # "full ink", robust to a few hot pixels
+    level = float(np.percentile(contrast[core], 90))  # "full ink", robust to a few hot pixels
     return np.where(region, np.clip(contrast / level, 0.0, 1.0), 0.0).astype(np.float32)
 
 
@@ -300,13 +304,14 @@ def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def _working_copy(crop: np.ndarray, box: int) -> tuple[np.ndarray, float]:
-    """Resample so the longer side is 5..16 times `box`.
+    """Resample so the longer side is WORK_FACTOR times `box` (100 px for MNIST).
 
-    At least 5x so that MNIST-like strokes (~2.6 output px) are >= 13 px wide and
-    the width estimate's half-pixel error is small; at most 16x to bound the cost.
+    Enough that MNIST-like strokes (~2.5 output px) are ~12 px wide, so the width
+    estimate's half-pixel error is small; no more, because every later step costs
+    in proportion to the pixels (a 1000 px photo would otherwise cost 100x more).
     """
     longer = max(crop.shape)
-    factor = float(np.clip(longer, 5 * box, 16 * box)) / longer
+    factor = WORK_FACTOR * box / longer
     if factor == 1.0:
         return crop, 1.0
     height, width = crop.shape
