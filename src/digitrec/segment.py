@@ -42,8 +42,6 @@ _CUTS_TO_TRY = 3  # for two parts, this many of the least-inked columns are offe
 _SPECK_RATIO = 0.05  # blobs under 5% of the largest blob's area are dots of dust...
 _STACKED_SPECK_RATIO = 0.01  # ...unless above or below a digit and not tiny: a broken-off piece
 _SEARCH = 0.3  # look for a cut within 30% of a digit's width around where it is expected
-_PATH_BAND = 0.25  # a cut path may stray this many line heights from its column
-_SLANT_COST = 0.1  # a sideways step of a cut path costs as much as a tenth of a pixel of full ink
 
 
 @dataclass(frozen=True)
@@ -54,15 +52,11 @@ class DigitCrop:
 
 @dataclass(frozen=True)
 class _Piece:
-    """Ink assigned to one digit: the pixels of `labels` from column `left` up to, not including, `right`.
-
-    A bound is one column for a straight cut, or one column per image row for a
-    cut along a path (touching digits that overlap in x part along a slanted line).
-    """
+    """Ink assigned to one digit: the pixels of `owner` labels within columns [x0, x1)."""
 
     labels: frozenset[int]
-    left: int | np.ndarray
-    right: int | np.ndarray
+    x0: int
+    x1: int
 
 
 @dataclass(frozen=True)
@@ -244,56 +238,18 @@ def _cut_choices(
         return ways
     x0, y0, x1, y1 = _extent(boxes, group)
     inside = np.isin(labels[y0:y1, x0:x1], list(group))
-    own_ink = ink[y0:y1, x0:x1] * inside  # this blob's ink only
-    profile = own_ink.sum(axis=0)  # (x1 - x0,) ink per column
+    profile = (ink[y0:y1, x0:x1] * inside).sum(axis=0)  # (x1 - x0,) ink per column
     typical = max(float(np.median(profile)), 1e-6)
     width = x1 - x0
-    band = max(1, round(_PATH_BAND * (y1 - y0)))
     # Two digits can meet anywhere in the middle half: a "1" beside a "0" is lopsided.
     middle = np.arange(width // 4, max(width // 4 + 1, 3 * width // 4))
     for cut in _spread_minima(profile, middle, _CUTS_TO_TRY, max(1, width // 20)):
-        cut_ink = [float(profile[cut]) / typical]
-        ways.append((_pieces(group, [x0 + cut], ink.shape[1]), cut_ink))
-        # Digits that lean into each other part better along a path around the ink. Whether
-        # to cut at all is still judged on the column: a path can sneak around any one digit.
-        path = _cut_path(own_ink, cut, band)
-        if np.any(path != cut):
-            rows = np.clip(np.arange(ink.shape[0]) - y0, 0, len(path) - 1)  # the path extended up and down
-            ways.append((_pieces(group, [x0 + path[rows]], ink.shape[1]), cut_ink))
+        ways.append((_pieces(group, [x0 + cut], ink.shape[1]), [float(profile[cut]) / typical]))
     for parts in range(3, most_parts + 1):
         step = width / parts
         cuts = [_least_ink(profile, round(k * step), max(1, round(_SEARCH * step))) for k in range(1, parts)]
         ways.append((_pieces(group, [x0 + c for c in cuts], ink.shape[1]), [float(profile[c]) / typical for c in cuts]))
     return ways
-
-
-def _cut_path(ink: np.ndarray, column: int, band: int) -> np.ndarray:
-    """The top-to-bottom path crossing the least ink, within `band` columns of `column`.
-
-    Dynamic programming over rows: each row the path moves at most one column,
-    and a sideways step costs a little, so in empty space it runs straight.
-    Returns the path's column per row of `ink`.
-    """
-    height, width = ink.shape
-    lo, hi = max(1, column - band), min(width - 1, column + band + 1)
-    cost = ink[:, lo:hi]
-    span = hi - lo
-    total = cost[0].astype(np.float64)
-    came_from = np.zeros((height, span), dtype=np.intp)
-    columns = np.arange(span)
-    for row in range(1, height):
-        steps = np.full((3, span), np.inf)
-        steps[0, 1:] = total[:-1] + _SLANT_COST  # from the left
-        steps[1] = total
-        steps[2, :-1] = total[1:] + _SLANT_COST  # from the right
-        move = np.argmin(steps, axis=0)
-        came_from[row] = columns + move - 1
-        total = steps[move, columns] + cost[row]
-    path = np.empty(height, dtype=np.intp)
-    path[-1] = int(np.argmin(total))
-    for row in range(height - 1, 0, -1):
-        path[row - 1] = came_from[row, path[row]]
-    return path + lo
 
 
 def _spread_minima(profile: np.ndarray, columns: np.ndarray, count: int, spacing: int) -> list[int]:
@@ -307,10 +263,9 @@ def _spread_minima(profile: np.ndarray, columns: np.ndarray, count: int, spacing
     return chosen
 
 
-def _pieces(group: frozenset[int], cuts: list, image_width: int) -> list[_Piece]:
-    """The parts between consecutive cuts (columns or per-row paths); outer parts keep their soft edges."""
-    edges = [0, *cuts, image_width]
-    return [_Piece(group, left, right) for left, right in zip(edges, edges[1:]) if np.any(np.asarray(right) > left)]
+def _pieces(group: frozenset[int], cuts: list[int], image_width: int) -> list[_Piece]:
+    edges = [0, *cuts, image_width]  # outer parts keep their soft edges
+    return [_Piece(group, left, right) for left, right in zip(edges, edges[1:]) if right > left]
 
 
 def _least_ink(profile: np.ndarray, expected: int, window: int) -> int:
@@ -330,12 +285,8 @@ def _owner_map(labels: np.ndarray) -> np.ndarray:
 def _crop(ink: np.ndarray, owner: np.ndarray, piece: _Piece, options: PreprocessOptions) -> DigitCrop | None:
     """Only this digit's ink (other digits' removed), placed MNIST-style; None if no ink."""
     own = np.zeros_like(ink)
-    first, last = int(np.min(piece.left)), int(np.max(piece.right))
-    columns = slice(first, last)
+    columns = slice(piece.x0, piece.x1)
     mine = np.isin(owner[:, columns], list(piece.labels))
-    if np.ndim(piece.left) or np.ndim(piece.right):  # a path: per row, only the columns between the cuts
-        x = np.arange(first, last)
-        mine &= (x >= np.reshape(piece.left, (-1, 1))) & (x < np.reshape(piece.right, (-1, 1)))
     own[:, columns] = np.where(mine, ink[:, columns], 0.0)
     if not own.any():
         return None
