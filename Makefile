@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: install run test test-fast train ship data bench evaluate clean
+.PHONY: install run test test-fast train ship data bench evaluate docs-figures clean
 
 # A local virtual environment with the pinned, tested versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
@@ -42,6 +42,10 @@ evaluate: install
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# Every picture in README.md and docs/, made by docs/figures.py (page screenshots need Debian's chromium).
+docs-figures: install
+	$(BIN)/python docs/figures.py --out docs/figures
 
 clean:
 	rm -rf evaluation benchmarks/out .pytest_cache
