@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from digitrec.data import load_image_folder
-from digitrec.data.folder import to_mnist_array
 from digitrec.errors import DataError
 
 
@@ -91,20 +90,34 @@ def test_list_file_malformed_lines_reported(tmp_path: Path) -> None:
     assert "line 3" in message and "line 4" in message and "line 2" not in message
 
 
-def test_transparent_background_becomes_black() -> None:
-    image = Image.new("RGBA", (28, 28), (0, 0, 0, 0))  # transparent black
-    for y in range(5, 20):
-        image.putpixel((14, y), (0, 0, 0, 255))  # opaque black ink
-    pixels = to_mnist_array(image)
-    assert pixels[0, 0] == 0 and pixels[10, 14] == 255
+def test_images_get_the_services_mnist_style_preprocessing(tmp_path: Path) -> None:
+    # A transparent canvas with a small off-centre bar, and a wide white-on-black one:
+    # both become what the service would feed the model (a 20 px tall digit, centred).
+    root = tmp_path / "digits"
+    (root / "1").mkdir(parents=True)
+    canvas = Image.new("RGBA", (200, 120), (0, 0, 0, 0))
+    canvas.paste((0, 0, 0, 255), (20, 10, 26, 50))  # opaque black ink, top left
+    canvas.save(root / "1" / "transparent.png")
+    dark = Image.new("L", (100, 50), 0)
+    dark.paste(255, (40, 0, 60, 50))
+    dark.save(root / "1" / "dark.png")
+    images = load_image_folder(root, val_fraction=0.5, seed=0)
+    for pixels in (*images.train.images, *images.test.images):
+        rows = np.flatnonzero(pixels.max(axis=1) > 0)
+        assert pixels[0, 0] == 0 and pixels.max() == 255
+        assert 19 <= rows[-1] - rows[0] + 1 <= 22  # scaled so the longer side is about 20 px
+        assert abs(np.average(np.arange(28), weights=pixels.sum(axis=1)) - 13.5) <= 1  # centred
 
 
-def test_non_square_image_resized_without_distortion() -> None:
-    image = Image.new("L", (100, 50), 0)  # already white-on-black
-    image.paste(255, (40, 0, 60, 50))  # full-height bar
-    pixels = to_mnist_array(image)
-    assert pixels.shape == (28, 28)
-    assert pixels[:5].max() < 10  # padded above and below: aspect kept
+def test_a_blank_image_is_skipped_not_learned(tmp_path: Path, caplog) -> None:
+    root = tmp_path / "digits"
+    (root / "3").mkdir(parents=True)
+    Image.new("L", (28, 28), 255).save(root / "3" / "blank.png")
+    _ink_on_paper(root / "3" / "ink.png")
+    with caplog.at_level(logging.WARNING):
+        bundle = load_image_folder(root, val_fraction=0.5, seed=0)
+    assert len(bundle.train) + len(bundle.test) == 1
+    assert "blank.png" in caplog.text and "no digit found" in caplog.text
 
 
 def test_split_is_seeded(digit_folder: Path) -> None:

@@ -13,14 +13,14 @@ import hashlib
 import io
 import logging
 import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from digitrec.errors import DataError
+from digitrec.errors import DataError, ImageError
+from digitrec.imaging import decode_image
+from digitrec.preprocess import to_mnist
 
 from .bundle import ArraySplit, DatasetBundle
 from .split import train_val_split
@@ -31,10 +31,9 @@ SIDE = 28  # MNIST's image side in pixels
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}
 )
-# What Pillow raises on broken or hostile files; any of these skips the image.
-_UNREADABLE = (
-    OSError, ValueError, SyntaxError, EOFError, struct.error, Image.DecompressionBombError
-)
+# A broken, hostile or blank image (typed errors of decoding and preprocessing), or a
+# file that cannot be read: any of these skips the image.
+_UNREADABLE = (ImageError, OSError)
 _DIGIT = re.compile(r"[0-9]")
 _MAX_REPORTED_LINES = 10
 
@@ -154,55 +153,20 @@ def _load_entries(entries: list[_Entry]) -> tuple[np.ndarray, np.ndarray, int, s
 
 
 def _describe(exc: BaseException) -> str:
-    """Why an image could not be used, without Pillow's in-memory object names."""
-    if isinstance(exc, UnidentifiedImageError):
-        return "not an image format Pillow can read"
+    """Why an image could not be used."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
 
 
 def _decode(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        image.load()  # decode now, so a broken file fails inside the caller's try
-        return to_mnist_array(image)
+    """Encoded image -> (28, 28) uint8 exactly as the service would show it to the model.
 
-
-def to_mnist_array(image: Image.Image) -> np.ndarray:
-    """Any Pillow image -> (28, 28) uint8, light strokes on a dark background."""
-    pixels = np.asarray(_grayscale(ImageOps.exif_transpose(image)), dtype=np.uint8)
-    # Scans and drawings are mostly dark ink on white paper; MNIST is the
-    # reverse. The border is almost always background, so it decides.
-    if _border_mean(pixels) > 127:
-        pixels = 255 - pixels
-    pixels = _pad_to_square(pixels)
-    if pixels.shape != (SIDE, SIDE):
-        resized = Image.fromarray(pixels).resize((SIDE, SIDE), Image.Resampling.LANCZOS)
-        pixels = np.asarray(resized, dtype=np.uint8)
-    return pixels
-
-
-def _grayscale(image: Image.Image) -> Image.Image:
-    """Mode "L"; transparent pixels become white, as on a sheet of paper."""
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(paper, rgba).convert("L")
-    return image.convert("L")
-
-
-def _border_mean(pixels: np.ndarray) -> float:
-    """Mean of the outermost rows and columns."""
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    return float(border.mean())
-
-
-def _pad_to_square(pixels: np.ndarray) -> np.ndarray:
-    """Pad the short side with black (background after inversion) so resizing keeps the aspect."""
-    height, width = pixels.shape
-    side = max(height, width)
-    top, left = (side - height) // 2, (side - width) // 2
-    return np.pad(pixels, ((top, side - height - top), (left, side - width - left)))
+    The same decoding and MNIST-style preprocessing as `digitrec predict` and the
+    service (polarity, lighting, cropping, stroke width, centring), so a model
+    trained on these images sees at training time what it will see when serving.
+    """
+    return to_mnist(decode_image(data)).image
 
 
 def _split(
