@@ -1,4 +1,4 @@
-"""A real two-process DDP run on CPU (gloo), launched through torchrun."""
+"""Multi-process training: a real two-process DDP run on CPU (gloo) through torchrun; device per rank."""
 
 import json
 import os
@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
+
+from digitrec.runtime import DistInfo, rank_device
 
 
 @pytest.mark.slow
@@ -26,3 +29,11 @@ def test_two_process_training_writes_one_run_from_rank_zero(tmp_path, mnist):
     assert len(history) == 2  # only rank 0 wrote, once per epoch
     # Each rank took half of the 1024 images per epoch: 512 / 64 per rank = 8 steps.
     assert json.loads(history[0])["step"] == 8
+
+
+def test_each_rank_trains_on_its_own_gpu_and_cpu_ranks_share_the_cpu():
+    # Pure device arithmetic: no GPU is needed to check which one each rank would take.
+    second = DistInfo(rank=3, world_size=4, local_rank=1)
+    assert rank_device(torch.device("cuda"), second) == torch.device("cuda", 1)
+    assert rank_device(torch.device("cuda"), DistInfo()) == torch.device("cuda")  # alone: as chosen
+    assert rank_device(torch.device("cpu"), second) == torch.device("cpu")

@@ -63,6 +63,9 @@ def init_distributed(device: torch.device) -> DistInfo:
     if world_size <= 1:
         return DistInfo()
     backend = "nccl" if device.type == "cuda" else "gloo"
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if backend == "nccl":
+        torch.cuda.set_device(local_rank)  # one GPU per process on this node, before NCCL starts
     try:
         dist.init_process_group(backend=backend)
     except Exception as exc:  # rendezvous failures come in many types
@@ -70,10 +73,17 @@ def init_distributed(device: torch.device) -> DistInfo:
     info = DistInfo(
         rank=dist.get_rank(),
         world_size=dist.get_world_size(),
-        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        local_rank=local_rank,
     )
     log.info("rank %d of %d (%s backend)", info.rank, info.world_size, backend)
     return info
+
+
+def rank_device(device: torch.device, info: DistInfo) -> torch.device:
+    """The device this process trains on: under torchrun each rank takes GPU `local_rank` of its node."""
+    if device.type == "cuda" and info.enabled:
+        return torch.device("cuda", info.local_rank)
+    return device
 
 
 def shutdown_distributed(info: DistInfo) -> None:

@@ -32,7 +32,9 @@ from digitrec.errors import CheckpointError, ConfigError
 from digitrec.models import create_model
 from digitrec.optim import build_optimizer, build_scheduler
 from digitrec.run_files import RunWriter, checkpoint_payload
-from digitrec.runtime import DistInfo, init_distributed, resolve_device, seed_everything, set_threads
+from digitrec.runtime import (
+    DistInfo, init_distributed, rank_device, resolve_device, seed_everything, set_threads,
+)  # fmt: skip
 from digitrec.runtime import barrier, shutdown_distributed
 from digitrec.training_data import TrainingData, load_training_data
 
@@ -74,7 +76,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     device = resolve_device(cfg.device)
     dist_info = init_distributed(device)
     try:
-        return _train(cfg, device, dist_info)
+        return _train(cfg, rank_device(device, dist_info), dist_info)
     finally:
         shutdown_distributed(dist_info)
 
