@@ -133,9 +133,8 @@ class Recognizer:
         """Encoded image bytes (PNG, JPEG, ...) of one digit."""
         return self.predict_array(decode_image(data, self.config.limits))
 
-    def predict_many(self, items: Sequence[bytes]) -> list[Prediction]:
-        """Several encoded images in one model call; raises on the first unusable one."""
-        prepared = [to_mnist(decode_image(d, self.config.limits), self.config.preprocess) for d in items]
+    def predict_prepared(self, prepared: Sequence[Preprocessed]) -> list[Prediction]:
+        """Digits already through `to_mnist` (with self.config.preprocess), in one model call."""
         if not prepared:
             return []
         probs = self.probabilities(np.stack([p.image for p in prepared]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from digitrec.api.payload import ImagePayload, read_files, read_image_payload
 from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, PredictionOut, ReadingOut
 from digitrec.errors import DigitrecError
 from digitrec.imaging import decode_image, encode_png
+from digitrec.preprocess import Preprocessed, to_mnist
 from digitrec.recording import record_digit, record_line
 from digitrec.weights import model_card
 
@@ -95,15 +97,29 @@ async def predict_batch(request: Request, ctx: ContextDep) -> Response:
 
 
 def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Exception]]) -> list[BatchItemOut]:
-    results = []
-    for filename, data in files:
+    """Each image decoded and preprocessed on its own (its errors are its own), then one model call."""
+    started = time.perf_counter()
+    outcomes: list[tuple[np.ndarray, Preprocessed] | DigitrecError] = []
+    for _filename, data in files:
         try:
             if isinstance(data, Exception):
                 raise data
-            prediction = predict_payload(ctx, ImagePayload(data, "api", filename))
-            results.append(BatchItemOut(ok=True, filename=filename, prediction=prediction))
+            gray = decode_image(data, ctx.recognizer.config.limits)
+            outcomes.append((gray, to_mnist(gray, ctx.recognizer.config.preprocess)))
         except DigitrecError as exc:
-            results.append(BatchItemOut(ok=False, filename=filename, error=str(exc), status=status_for(exc)))
+            outcomes.append(exc)
+    ready = [outcome for outcome in outcomes if not isinstance(outcome, DigitrecError)]
+    predictions = iter(ctx.recognizer.predict_prepared([prepared for _gray, prepared in ready]))
+    elapsed_ms = 1000 * (time.perf_counter() - started)  # the whole batch's
+    results = []
+    for (filename, _data), outcome in zip(files, outcomes, strict=True):
+        if isinstance(outcome, DigitrecError):
+            results.append(BatchItemOut(ok=False, filename=filename, error=str(outcome), status=status_for(outcome)))
+            continue
+        prediction, png = next(predictions), encode_png(outcome[1].image)
+        recorded = record_digit(ctx.store, "api", outcome[0], prediction, ctx.model_info, png)
+        out = PredictionOut.of(prediction, ctx.model_info, elapsed_ms, recorded, png)
+        results.append(BatchItemOut(ok=True, filename=filename, prediction=out))
     return results
 
 
