@@ -7,6 +7,7 @@ from PIL import Image
 
 from digitrec.api import Settings, create_app
 from digitrec.api.context import AppContext
+from digitrec.errors import HistoryUnavailableError
 
 from payloads import data_url, encode
 
@@ -68,6 +69,17 @@ def test_model_card_and_health(client):
     assert card["loaded"]["runtime"] == "onnxruntime" and "test_accuracy" in card
     health = client.get("/api/health")
     assert health.status_code == 200 and health.json()["status"] == "ok" and health.json()["history"] is True
+    assert health.json()["history_reachable"] is True
+
+
+def test_health_says_when_the_history_database_does_not_answer(client, monkeypatch):
+    def unreachable() -> None:
+        raise HistoryUnavailableError("the history database does not answer")
+
+    monkeypatch.setattr(client.app.state.context.store, "ping", unreachable)
+    health = client.get("/api/health")
+    assert health.status_code == 200 and health.json()["status"] == "ok"  # predictions do not need it
+    assert health.json()["history_reachable"] is False and "does not answer" in health.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from digitrec.api.context import AppContext, ContextDep
 from digitrec.api.errors import ERROR_RESPONSES, status_for
 from digitrec.api.payload import ImagePayload, read_files, read_image_payload
 from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, PredictionOut, ReadingOut
-from digitrec.errors import DigitrecError
+from digitrec.errors import DigitrecError, HistoryError
 from digitrec.imaging import decode_image, encode_png
 from digitrec.preprocess import Preprocessed, to_mnist
 from digitrec.recording import record_digit, record_line
@@ -142,8 +142,21 @@ def model(ctx: ContextDep) -> dict:
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def health(ctx: ContextDep, response: Response) -> HealthOut:
-    """Liveness and the loaded model; status "degraded" (HTTP 503) when no model could be loaded."""
+    """Liveness, the loaded model and whether the history database answers.
+
+    Status "degraded" (HTTP 503) only when no model could be loaded; a history
+    database that does not answer is reported but leaves predictions working.
+    """
+    reachable, detail = None, None
+    if ctx.store is not None:
+        try:
+            ctx.store.ping()
+            reachable = True
+        except HistoryError as exc:
+            reachable, detail = False, str(exc)
     if ctx.loaded is None:
         response.status_code = 503
-        return HealthOut(status="degraded", model=None, history=ctx.store is not None, detail=ctx.model_error)
-    return HealthOut(status="ok", model=ModelOut.of(ctx.loaded.info), history=ctx.store is not None)
+        return HealthOut(status="degraded", model=None, history=ctx.store is not None,
+                         history_reachable=reachable, detail=ctx.model_error)  # fmt: skip
+    return HealthOut(status="ok", model=ModelOut.of(ctx.loaded.info), history=ctx.store is not None,
+                     history_reachable=reachable, detail=detail)  # fmt: skip

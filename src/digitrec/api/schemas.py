@@ -151,7 +151,10 @@ class FeedbackIn(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     model: ModelOut | None
-    history: bool
+    history: bool  # whether history is configured
+    # Whether the history database answered just now (None when history is off). A
+    # database that does not answer leaves the status "ok": predictions do not need it.
+    history_reachable: bool | None = None
     detail: str | None = None
 
 
