@@ -86,12 +86,14 @@ def to_mnist(gray: np.ndarray, options: PreprocessOptions = PreprocessOptions())
 
     Raises EmptyDrawingError when there is no ink (blank, uniform, noise, specks).
     """
-    ink, _mask, polarity, photo = ink_mask(gray, options)
-    digit = mnist_from_ink(ink, options)
+    found = _find_ink(gray, options)
+    digit = mnist_from_ink(found.ink, options)  # the window's ink: no image-sized float arrays
+    x0, y0, x1, y1 = digit.bbox
+    top, left = found.window[0].start, found.window[1].start
     return Preprocessed(
-        image=digit.image, bbox=digit.bbox, polarity=polarity, scale=digit.scale,
-        stroke_px=digit.stroke_px, shift=digit.shift, photo=photo,
-    )
+        image=digit.image, bbox=(x0 + left, y0 + top, x1 + left, y1 + top), polarity=found.polarity,
+        scale=digit.scale, stroke_px=digit.stroke_px, shift=digit.shift, photo=found.photo,
+    )  # fmt: skip
 
 
 # --- finding the ink ----------------------------------------------------------
@@ -106,41 +108,77 @@ def ink_mask(
     ink, background exactly 0, anti-aliased edges kept), mask is the (H, W) bool
     core of the strokes with specks removed. Raises EmptyDrawingError if no ink.
     """
-    values = _as_gray(gray)  # (H, W) float32, 0..255
-    background = float(np.median(_frame(values)))
-    polarity = _polarity(values, background)
+    found = _find_ink(gray, options)
+    ink = np.zeros(found.shape, dtype=np.float32)
+    mask = np.zeros(found.shape, dtype=bool)
+    ink[found.window] = found.ink
+    mask[found.window] = found.core
+    return ink, mask, found.polarity, found.photo
+
+
+@dataclass(frozen=True)
+class _Ink:
+    """The ink of an image, inside the window (rows, columns) that holds all of it."""
+
+    shape: tuple[int, int]  # the whole image's
+    window: tuple[slice, slice]
+    ink: np.ndarray  # float32 0..1 over the window
+    core: np.ndarray  # bool stroke cores over the window
+    polarity: str
+    photo: bool
+
+
+def _find_ink(gray: np.ndarray, options: PreprocessOptions) -> _Ink:
+    """Everything ink_mask does, kept to the window with ink.
+
+    Statistics come from 256-bin histograms of 8-bit grey levels, and only the
+    window is ever converted to float: an image-sized float array per step would
+    cost more than all the arithmetic (fresh large arrays mean page faults).
+    """
+    values = _as_gray(gray)  # (H, W) uint8
+    background = _median(np.bincount(_frame(values), minlength=256))
+    counts = np.bincount(values.ravel(), minlength=256)
+    polarity = _polarity(counts, background)
     if polarity == DARK_ON_LIGHT:
         # MNIST is white ink on black; measure everything as "brighter = more ink".
-        values, background = 255.0 - values, 255.0 - background
-    photo = not _is_flat(values, background, options.flat_fraction)
-    contrast = _flatten(values) if photo else np.maximum(values - background, 0.0)
-    high, low = _thresholds(contrast, options.min_contrast)
+        values, counts, background = 255 - values, counts[::-1], 255 - background
+    photo = not _is_flat(counts, background, options.flat_fraction)
+    if photo:
+        contrast = _flatten(values)
+        contrast_counts = np.bincount(contrast.ravel(), minlength=256)
+    else:
+        contrast = np.maximum(values, np.uint8(background)) - np.uint8(background)
+        contrast_counts = np.zeros(256, dtype=counts.dtype)  # the same histogram, shifted
+        contrast_counts[: 256 - background] = counts[background:]
+        contrast_counts[0] += counts[:background].sum()
+    high, low = _thresholds(contrast_counts, options.min_contrast)
     # Labelling blobs is the costly part: do it only where anything stands out.
     window = _window(contrast > low)
-    part = contrast[window]
-    core, region = _strokes(part, high, low, options, contrast.shape)
-    mask = np.zeros(contrast.shape, dtype=bool)
-    ink = np.zeros(contrast.shape, dtype=np.float32)
-    mask[window] = core
-    ink[window] = _soft_ink(part, core, region)
-    return ink, mask, polarity, photo
+    part = contrast[window]  # uint8
+    core, region = _strokes(part, high, low, options, values.shape)
+    return _Ink(values.shape, window, _soft_ink(part, core, region), core, polarity, photo)
 
 
 def _window(candidates: np.ndarray) -> tuple[slice, slice]:
     """The rows and columns holding any candidate pixel (all of them when there is none)."""
     rows, cols = np.flatnonzero(candidates.any(axis=1)), np.flatnonzero(candidates.any(axis=0))
     if rows.size == 0:
-        return slice(None), slice(None)
+        return slice(0, candidates.shape[0]), slice(0, candidates.shape[1])
     return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
 def _as_gray(gray: np.ndarray) -> np.ndarray:
+    """Any 2-D numeric array of grey levels 0..255 -> uint8 (bool: True is white)."""
     values = np.asarray(gray)
     if values.ndim != 2 or not (np.issubdtype(values.dtype, np.number) or values.dtype == bool):
         raise ImageError(f"expected a 2-D grayscale array, got shape {values.shape} of {values.dtype}")
     if values.size == 0:
         raise EmptyDrawingError("no digit found: the image has no pixels")
-    return values.astype(np.float32) * (255.0 if values.dtype == bool else 1.0)
+    if values.dtype == np.uint8:
+        return values
+    if values.dtype == bool:
+        return values.astype(np.uint8) * np.uint8(255)
+    return np.clip(np.rint(np.nan_to_num(values.astype(np.float64))), 0, 255).astype(np.uint8)
 
 
 def _frame(values: np.ndarray) -> np.ndarray:
@@ -150,83 +188,69 @@ def _frame(values: np.ndarray) -> np.ndarray:
     return np.concatenate([edge.ravel() for edge in edges])
 
 
-def _polarity(values: np.ndarray, background: float) -> str:
+def _median(counts: np.ndarray) -> int:
+    """The (lower) median level of a histogram of whole levels."""
+    return int(np.searchsorted(np.cumsum(counts), (counts.sum() + 1) // 2))
+
+
+def _polarity(counts: np.ndarray, background: int) -> str:
     """Ink is whatever lies furthest from the background level, on either side.
 
     Comparing extremes (not the background level against mid-grey) also works
     for dim photos, where paper may be darker than mid-grey but ink darker still.
     The 0.01% tails ignore a few hot pixels yet still see a tiny thin digit.
     """
-    darkest, brightest = _tails(values, 1e-4)
+    cumulative = np.cumsum(counts)
+    darkest = int(np.searchsorted(cumulative, 1e-4 * cumulative[-1], side="right"))
+    brightest = int(np.searchsorted(cumulative, (1 - 1e-4) * cumulative[-1], side="left"))
     if background - darkest == brightest - background:  # uniform: no ink either way
         return DARK_ON_LIGHT if background >= 128 else LIGHT_ON_DARK
     return DARK_ON_LIGHT if background - darkest > brightest - background else LIGHT_ON_DARK
 
 
-def _tails(values: np.ndarray, share: float) -> tuple[float, float]:
-    """The `share` and 1 - `share` quantiles; from a 256-bin count when values are whole grey levels.
-
-    Decoded images are whole numbers 0..255, where counting is ~20x faster than sorting.
-    """
-    if values.min() >= 0 and values.max() <= 255 and np.array_equal(values[::7, ::7], np.rint(values[::7, ::7])):
-        counts = np.cumsum(np.bincount(values.astype(np.uint8).ravel(), minlength=256))
-        total = counts[-1]
-        low = int(np.searchsorted(counts, share * total, side="right"))
-        high = int(np.searchsorted(counts, (1 - share) * total, side="left"))
-        return float(low), float(high)
-    low, high = np.quantile(values, [share, 1 - share])
-    return float(low), float(high)
-
-
-def _is_flat(values: np.ndarray, background: float, flat_fraction: float) -> bool:
+def _is_flat(counts: np.ndarray, background: int, flat_fraction: float) -> bool:
     """A drawn canvas has most pixels at exactly its background level; a photo does not."""
-    return float(np.mean(np.abs(values - background) <= 3.0)) >= flat_fraction
+    return float(counts[max(0, background - 3) : background + 4].sum()) >= flat_fraction * float(counts.sum())
 
 
 def _flatten(values: np.ndarray) -> np.ndarray:
-    """Subtract a smooth background estimate (uneven light, paper tone) from a photo.
+    """Subtract a smooth background estimate (uneven light, paper tone) from a photo; uint8.
 
     The background is the 25th percentile in windows a quarter of the image wide,
     computed at 64 px resolution (fast, and strokes are averaged away), so ink
     that covers up to three quarters of a window does not leak into it.
     """
     height, width = values.shape
+    values = values.astype(np.float32)
     factor = min(1.0, 64.0 / max(height, width))
     small = _resize(values, (max(1, round(width * factor)), max(1, round(height * factor))))
     window = max(3, round(0.25 * max(small.shape)))
     background = ndi.percentile_filter(small, 25, size=window, mode="nearest")
     background = ndi.gaussian_filter(background, window / 4.0, mode="nearest")
-    return np.maximum(values - _resize(background, (width, height)), 0.0)
+    return np.rint(np.clip(values - _resize(background, (width, height)), 0.0, 255.0)).astype(np.uint8)
 
 
-def _thresholds(contrast: np.ndarray, min_contrast: float) -> tuple[float, float]:
-    """(high, low): stroke cores exceed high; their soft edges and faint parts exceed low.
+def _thresholds(counts: np.ndarray, min_contrast: float) -> tuple[float, float]:
+    """(high, low) from the contrast histogram: stroke cores exceed high; soft edges and faint parts exceed low.
 
     high is Otsu's threshold, but never inside the noise (median + 5 robust sigmas)
     and never below min_contrast, so blank paper and pure noise give no ink.
     """
-    # Noise statistics describe the background, so every 4th pixel of every 4th row is plenty.
-    sample = contrast[::4, ::4]
-    median = float(np.median(sample))
-    sigma = 1.4826 * float(np.median(np.abs(sample - median)))
+    median = _median(counts)
+    deviations = np.bincount(np.abs(np.arange(counts.size) - median), weights=counts)
+    sigma = 1.4826 * _median(deviations)
     noise = median + 5.0 * sigma
-    high = max(_otsu(contrast), noise, min_contrast)
+    high = max(_otsu(counts), noise, min_contrast)
     return high, max(noise, 0.25 * min_contrast)
 
 
-def _otsu(values: np.ndarray) -> float:
-    top = float(values.max())
-    if top <= 0:
-        return 0.0
-    # np.bincount of the bin index: the same 256-bin histogram as np.histogram, much faster.
-    bins = np.minimum((values.ravel() * (256.0 / top)).astype(np.intp), 255)
-    hist = np.bincount(bins, minlength=256)
-    edges = np.linspace(0.0, top, 257)
-    p = hist / hist.sum()
-    centres = (edges[:-1] + edges[1:]) / 2
-    w0, m0 = np.cumsum(p), np.cumsum(p * centres)
+def _otsu(counts: np.ndarray) -> float:
+    """Otsu's threshold of a histogram of whole levels: level t + 0.5 splits [0..t] from the rest."""
+    levels = np.arange(counts.size, dtype=np.float64)
+    p = counts / counts.sum()
+    w0, m0 = np.cumsum(p), np.cumsum(p * levels)
     between = (m0[-1] * w0 - m0) ** 2 / np.maximum(w0 * (1.0 - w0), 1e-12)
-    return float(edges[int(np.argmax(between[:-1])) + 1])
+    return float(np.argmax(between[:-1])) + 0.5
 
 
 def _strokes(
@@ -259,12 +283,15 @@ def _strokes(
 
 
 def _soft_ink(contrast: np.ndarray, core: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Grey-level ink inside the strokes' region, 0 elsewhere.
+    """Grey-level ink (float32 0..1) inside the strokes' region, 0 elsewhere; `contrast` is uint8.
 
     Keeping grey levels rather than the binary mask keeps anti-aliased strokes smooth.
     """
-    level = float(np.percentile(contrast[core], 90))  # "full ink", robust to a few hot pixels
-    return np.where(region, np.clip(contrast / level, 0.0, 1.0), 0.0).astype(np.float32)
+    in_core = np.cumsum(np.bincount(contrast[core], minlength=256))
+    level = max(1, int(np.searchsorted(in_core, 0.9 * in_core[-1])))  # "full ink", robust to hot pixels
+    ink = np.minimum(contrast.astype(np.float32) * np.float32(1.0 / level), np.float32(1.0))
+    ink[~region] = 0.0
+    return ink
 
 
 def _resize(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -397,7 +424,12 @@ def _place(work: np.ndarray, options: PreprocessOptions) -> tuple[np.ndarray, fl
     digit = np.asarray(digit, dtype=np.float32)  # (height + 2, width + 2)
     digit = np.clip(digit, 0.0, None) / max(float(digit.max()), 1e-6)  # MNIST strokes peak at 255
     digit = _trim(digit, 0.5 / 255.0)  # empty halo rows would only limit how far it can shift
-    return _centre_mass(digit, options.size), scale, _centring_shift(digit, options.size)
+    top, left = _centre_offsets(digit, options.size)
+    image = np.zeros((options.size, options.size), dtype=np.float32)
+    image[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
+    # (dx, dy) from centring the digit's box to centring its mass, in output pixels.
+    shift = (left - (options.size - digit.shape[1]) / 2.0, top - (options.size - digit.shape[0]) / 2.0)
+    return np.rint(image * 255.0).astype(np.uint8), scale, shift
 
 
 def _trim(digit: np.ndarray, level: float) -> np.ndarray:
@@ -407,20 +439,9 @@ def _trim(digit: np.ndarray, level: float) -> np.ndarray:
 
 def _centre_offsets(digit: np.ndarray, size: int) -> tuple[int, int]:
     """(top, left) putting the centre of mass nearest (size/2, size/2), digit kept inside."""
-    row, col = ndi.center_of_mass(digit)
+    total = float(digit.sum())
+    row = float(digit.sum(axis=1) @ np.arange(digit.shape[0])) / total
+    col = float(digit.sum(axis=0) @ np.arange(digit.shape[1])) / total
     top = int(np.clip(np.rint(size / 2.0 - row), 0, size - digit.shape[0]))
     left = int(np.clip(np.rint(size / 2.0 - col), 0, size - digit.shape[1]))
     return top, left
-
-
-def _centre_mass(digit: np.ndarray, size: int) -> np.ndarray:
-    top, left = _centre_offsets(digit, size)
-    image = np.zeros((size, size), dtype=np.float32)
-    image[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
-    return np.rint(image * 255.0).astype(np.uint8)
-
-
-def _centring_shift(digit: np.ndarray, size: int) -> tuple[float, float]:
-    """(dx, dy) from centring the digit's box to centring its mass, in output pixels."""
-    top, left = _centre_offsets(digit, size)
-    return left - (size - digit.shape[1]) / 2.0, top - (size - digit.shape[0]) / 2.0
