@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitrec.errors import EmptyDrawingError, ImageError
-from digitrec.segment import split_digits
+from digitrec.segment import merge_prior, split_digits
 
 
 def tile(digit: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -81,3 +81,13 @@ def test_too_many_digits():
         draw.line([(x, 10), (x, 50)], fill=0, width=5)
     with pytest.raises(ImageError, match="at most 3"):
         split_digits(np.asarray(image), max_digits=3)
+
+
+def test_merge_prior_favours_close_narrow_pieces_only():
+    height = 100.0
+    left = (0, 0, 22, 100)
+    assert merge_prior(left, (24, 10, 45, 100), height) > 0  # two halves of a narrow digit: 0.45 heights
+    assert merge_prior(left, (24, 10, 80, 100), height) < merge_prior(left, (24, 10, 45, 100), height)
+    assert merge_prior(left, (40, 10, 60, 100), height) < merge_prior(left, (24, 10, 45, 100), height)
+    assert merge_prior(left, (60, 0, 90, 100), height) is None  # 0.3 heights apart: two digits
+    assert merge_prior(left, (20, 0, 110, 100), height) is None  # together wider than any digit

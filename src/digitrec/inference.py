@@ -149,12 +149,26 @@ class Recognizer:
         """
         blobs = segment_line(gray, self.config.preprocess)
         crops = [crop for blob in blobs for choice in blob.choices for crop in choice]
+        crops += [blob.merged_with_next for blob in blobs if blob.merged_with_next is not None]
         predictions = iter(self.predict_images(np.stack([c.image for c in crops])))
-        digits: list[DigitReading] = []
+        alone: list[tuple[float, list[DigitReading]]] = []  # per blob: its best reading and score
         for blob in blobs:
             readings = [[DigitReading(c.box, next(predictions)) for c in choice] for choice in blob.choices]
             scores = [_certainty(reading) + prior for reading, prior in zip(readings, blob.priors, strict=True)]
-            digits += readings[int(np.argmax(scores))]
+            best = int(np.argmax(scores))
+            alone.append((scores[best], readings[best]))
+        # Left to right, the best reading of the first i blobs: blob i on its own, or merged with blob i - 1.
+        best_of: list[tuple[float, list[DigitReading]]] = [(0.0, [])]
+        for i, blob in enumerate(blobs):
+            score, digits = best_of[i][0] + alone[i][0], best_of[i][1] + alone[i][1]
+            previous = blobs[i - 1] if i else None
+            if previous is not None and previous.merged_with_next is not None:
+                merged = DigitReading(previous.merged_with_next.box, next(predictions))
+                merged_score = best_of[i - 1][0] + _certainty([merged]) + previous.merge_prior
+                if merged_score > score:
+                    score, digits = merged_score, best_of[i - 1][1] + [merged]
+            best_of.append((score, digits))
+        digits = best_of[-1][1]
         confidence = min(d.prediction.confidence for d in digits)
         return LineReading(
             text="".join(d.prediction.label for d in digits), digits=tuple(digits),

@@ -13,6 +13,7 @@ Assumes one line of digits written side by side.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -42,6 +43,13 @@ _CUTS_TO_TRY = 3  # for two parts, this many of the least-inked columns are offe
 _SPECK_RATIO = 0.05  # blobs under 5% of the largest blob's area are dots of dust...
 _STACKED_SPECK_RATIO = 0.01  # ...unless above or below a digit and not tiny: a broken-off piece
 _SEARCH = 0.3  # look for a cut within 30% of a digit's width around where it is expected
+# Whether two neighbouring blobs are one broken digit: close and together no wider
+# than a digit (in line heights); the model's certainty weighs in too.
+_MERGE_MAX_GAP = 0.25
+_MERGE_MAX_WIDTH = 1.0
+_MERGE_WIDTH = 0.6
+_MERGE_GAP_WEIGHT = 2.0
+_MERGE_SHARPNESS = 4.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,9 @@ class Blob:
     width_ratio: float  # blob width / the line's median digit height
     choices: tuple[tuple[DigitCrop, ...], ...]  # ways to read it; choices[0] is the whole blob as one digit
     priors: tuple[float, ...]  # per choice: log-odds from shape alone against one digit
+    # A digit broken in two side by side (a "5" whose bar came off) reads as one with the next blob:
+    merged_with_next: DigitCrop | None = None  # both blobs' ink as one digit, when they are close enough
+    merge_prior: float = 0.0  # log-odds from shape alone that they are one digit rather than two
 
 
 def segment_line(
@@ -88,7 +99,8 @@ def segment_line(
     line_height = float(np.median([_height(boxes, group) for group in groups]))
     owner = _owner_map(labels)
     blobs = []
-    for group in sorted(groups, key=lambda g: sum(_extent(boxes, g)[0::2])):
+    ordered = sorted(groups, key=lambda g: sum(_extent(boxes, g)[0::2]))  # left to right
+    for group in ordered:
         x0, _, x1, _ = _extent(boxes, group)
         ratio = (x1 - x0) / max(line_height, 1.0)
         choices, priors = [], []
@@ -99,6 +111,10 @@ def segment_line(
                 choices.append(crops)
                 priors.append(split_prior(ratio, cut_ink))
         blobs.append(Blob(width_ratio=ratio, choices=tuple(choices), priors=tuple(priors)))
+    for i, (left, right) in enumerate(zip(ordered, ordered[1:])):
+        prior = merge_prior(_extent(boxes, left), _extent(boxes, right), line_height)
+        if prior is not None and (merged := _crop(ink, owner, _Piece(left | right, 0, ink.shape[1]), options)):
+            blobs[i] = dataclasses.replace(blobs[i], merged_with_next=merged, merge_prior=prior)
     fewest = sum(len(blob.choices[0]) for blob in blobs)
     if fewest > max_digits:
         raise TooManyDigitsError(
@@ -119,6 +135,20 @@ def split_prior(width_ratio: float, cut_ink: list[float]) -> float:
     for j, ink_at_cut in enumerate(cut_ink, start=2):
         evidence += 2.0 * width_ratio / j - _SPLIT_CUT_INK * ink_at_cut - _SPLIT_WIDTH
     return _SPLIT_SHARPNESS * evidence
+
+
+def merge_prior(
+    left: tuple[int, int, int, int], right: tuple[int, int, int, int], line_height: float
+) -> float | None:
+    """Log-odds from shape alone that two neighbouring blobs are one broken digit; None: surely not.
+
+    Pieces of one digit are close (or overlap a little) and together no wider than a digit.
+    """
+    gap = -_x_overlap(left, right) / max(line_height, 1.0)  # in line heights; negative: overlap
+    width = (max(left[2], right[2]) - min(left[0], right[0])) / max(line_height, 1.0)
+    if gap > _MERGE_MAX_GAP or width > _MERGE_MAX_WIDTH:
+        return None
+    return _MERGE_SHARPNESS * (_MERGE_WIDTH - width - _MERGE_GAP_WEIGHT * max(gap, 0.0))
 
 
 def split_digits(
