@@ -1,7 +1,12 @@
+import threading
+import time
+
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
 from digitrec.api import Settings, create_app
+from digitrec.api.context import AppContext
 from digitrec.errors import ConfigError
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -52,3 +57,34 @@ def test_environment_variables_are_parsed_and_checked():
         Settings.from_env({"DIGITREC_PORT": "eighty"})
     with pytest.raises(ConfigError, match="port"):
         Settings.from_env({"DIGITREC_PORT": "70000"})
+
+
+def test_concurrency_is_a_positive_setting():
+    assert Settings.from_env({}).concurrency == 2
+    assert Settings.from_env({"DIGITREC_CONCURRENCY": "4"}).concurrency == 4
+    with pytest.raises(ConfigError, match="concurrency"):
+        Settings.from_env({"DIGITREC_CONCURRENCY": "0"})
+
+
+def test_no_more_requests_are_recognised_at_once_than_the_concurrency():
+    active, peak, lock = 0, 0, threading.Lock()
+
+    def slow(_ctx, payload):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+        return payload
+
+    ctx = AppContext(Settings(history=False, concurrency=2), None, None, None, None)
+
+    async def burst():
+        async with anyio.create_task_group() as tasks:
+            for i in range(8):
+                tasks.start_soon(ctx.recognise, slow, ctx, i)
+
+    anyio.run(burst)
+    assert peak == 2

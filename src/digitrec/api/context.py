@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 
 from digitrec.api.settings import Settings
@@ -16,6 +19,7 @@ from digitrec.imaging import DecodeLimits
 from digitrec.inference import Recognizer, RecognizerConfig
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -25,6 +29,7 @@ class AppContext:
     model_error: str | None
     store: HistoryStore | None
     history_error: str | None
+    _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -70,6 +75,17 @@ class AppContext:
         if self.store is None:
             raise HistoryUnavailableError(f"the history database is unavailable: {self.history_error}")
         return self.store
+
+    async def recognise(self, work: Callable[..., T], *args: Any) -> T:
+        """Run blocking recognition work in a worker thread, `settings.concurrency` at a time.
+
+        Others wait their turn in order: with as many threads as requests, the
+        threads would fight over the GIL, and both throughput and the slowest
+        answers got worse (benchmarks/http_load.py).
+        """
+        if self._limiter is None:  # created on first use, inside the running event loop
+            self._limiter = anyio.CapacityLimiter(self.settings.concurrency)
+        return await anyio.to_thread.run_sync(functools.partial(work, *args), limiter=self._limiter)
 
     def release(self) -> None:
         """At server shutdown: hand pooled database connections back (the app may start again)."""

@@ -7,7 +7,6 @@ import time
 import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from digitrec.api.context import AppContext, ContextDep
 from digitrec.api.errors import ERROR_RESPONSES, status_for
@@ -85,7 +84,7 @@ async def predict(request: Request, ctx: ContextDep) -> Response:
     """Recognise one digit: multipart field `file`, or JSON `{"image": "data:image/png;base64,..."}`."""
     ctx.ensure_model()  # 503 before reading a large body when no model is loaded
     payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
-    return json_response(await run_in_threadpool(predict_payload, ctx, payload))
+    return json_response(await ctx.recognise(predict_payload, ctx, payload))
 
 
 @router.post("/predict/batch", response_model=BatchOut, responses=ERROR_RESPONSES, openapi_extra=BATCH_BODY)
@@ -93,7 +92,7 @@ async def predict_batch(request: Request, ctx: ContextDep) -> Response:
     """Several images (multipart fields `files`); results in the same order, each with its own outcome."""
     ctx.ensure_model()
     files = await read_files(request, ctx.settings.max_upload_bytes, ctx.settings.max_batch)
-    return json_response(BatchOut(results=await run_in_threadpool(_predict_each, ctx, files)))
+    return json_response(BatchOut(results=await ctx.recognise(_predict_each, ctx, files)))
 
 
 def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Exception]]) -> list[BatchItemOut]:
@@ -128,7 +127,7 @@ async def read(request: Request, ctx: ContextDep) -> Response:
     """Read a line of digits ("2025", a phone number): the string, per-digit boxes and confidences."""
     ctx.ensure_model()
     payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
-    return json_response(await run_in_threadpool(read_payload, ctx, payload))
+    return json_response(await ctx.recognise(read_payload, ctx, payload))
 
 
 @router.get("/model", responses=ERROR_RESPONSES)

@@ -30,6 +30,9 @@ class Settings:
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
     uncertain_below: float = 0.7
     threads: int = 1  # ONNX Runtime threads per request: requests already run in parallel
+    # Requests recognised at once per process. Preprocessing runs under the GIL, so on a
+    # few cores more threads only take turns at it, each turn costing a switch.
+    concurrency: int = 2
     log_level: str = "info"
 
     def __post_init__(self) -> None:
@@ -40,7 +43,7 @@ class Settings:
             )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1-65535, got {self.port}")
-        for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads"):
+        for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads", "concurrency"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
 

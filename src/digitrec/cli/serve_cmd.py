@@ -25,6 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-upload-bytes", type=int, help="largest accepted image (default 10 MiB)")
     p.add_argument("--cors-origins", help="comma-separated origins allowed to call the API from a browser")
     p.add_argument("--threads", type=int, help="ONNX Runtime threads per request (default 1)")
+    p.add_argument("--concurrency", type=int, help="requests recognised at once per process (default 2)")
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(run=run)
 
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = {
         "host": args.host, "port": args.port, "workers": args.workers, "database_url": args.database_url,
         "history": args.history, "max_upload_bytes": args.max_upload_bytes, "threads": args.threads,
+        "concurrency": args.concurrency,
         "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
         "cors_origins": tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
         if args.cors_origins else None,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import BinaryIO, Self
 
@@ -56,6 +57,11 @@ class HistoryStore:
         self._url = parse_url(url if url is not None else default_database_url())
         self._engine = make_engine(self._url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        # SQLite lets one writer in at a time and makes the others poll with growing
+        # sleeps (busy_timeout): under load, some requests wait far longer than the
+        # writes take. Threads of this process queue on a lock instead; other
+        # processes on the same file still meet busy_timeout.
+        self._write_lock = threading.Lock() if self._url.get_backend_name() == "sqlite" else nullcontext()
         self._closed = False
         if create:
             try:
@@ -89,7 +95,7 @@ class HistoryStore:
         }
         # A prepared Core INSERT ... RETURNING: this runs once per request, and the
         # ORM's unit of work (or building the statement anew) costs several times more.
-        with self._session("record a prediction") as session:
+        with self._write_lock, self._session("record a prediction") as session:
             item_id = int(session.execute(_INSERT, values).scalar_one())
             session.commit()
             return item_id
@@ -118,7 +124,7 @@ class HistoryStore:
     def correct(self, item_id: int, label: str) -> HistoryItem:
         """Record the user's correct label (one digit, or 1..32 digits for a line)."""
         check_id(item_id)
-        with self._session("save a correction") as session:
+        with self._write_lock, self._session("save a correction") as session:
             kind = session.scalar(select(Prediction.kind).where(Prediction.id == item_id))
             if kind is None:
                 raise HistoryNotFoundError(item_id)
@@ -140,7 +146,7 @@ class HistoryStore:
     def delete(self, item_id: int) -> None:
         """Remove one item for good; HistoryNotFoundError if there is none."""
         check_id(item_id)
-        with self._session("delete a history item") as session:
+        with self._write_lock, self._session("delete a history item") as session:
             gone = session.execute(
                 delete(Prediction)
                 .where(Prediction.id == item_id)
