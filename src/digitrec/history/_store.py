@@ -9,7 +9,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import BinaryIO, Self
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from digitrec.history._engine import (
@@ -35,7 +35,7 @@ from digitrec.history._schema import Prediction
 
 logger = logging.getLogger(__name__)
 
-_INSERT = insert(Prediction).returning(Prediction.id)
+_INSERT = insert(Prediction.__table__).returning(Prediction.__table__.c.id)  # Core: no ORM layer
 
 EXPORT_BATCH = 500  # rows fetched at a time, so a large export does not load every image at once
 
@@ -93,12 +93,10 @@ class HistoryStore:
             "preprocessed_png": new.preprocessed_png,
             "thumbnail_png": new.thumbnail_png,
         }
-        # A prepared Core INSERT ... RETURNING: this runs once per request, and the
-        # ORM's unit of work (or building the statement anew) costs several times more.
-        with self._write_lock, self._session("record a prediction") as session:
-            item_id = int(session.execute(_INSERT, values).scalar_one())
-            session.commit()
-            return item_id
+        # A prepared Core INSERT ... RETURNING on a plain connection: this runs once per
+        # request, and an ORM session (or building the statement anew) costs several times more.
+        with self._write_lock, self._connection("record a prediction") as connection:
+            return int(connection.execute(_INSERT, values).scalar_one())
 
     def list(self, limit: int = 20, offset: int = 0) -> tuple[list[HistoryItem], int]:
         """One page of items, newest first, and the total number of items."""
@@ -198,10 +196,20 @@ class HistoryStore:
     @contextmanager
     def _session(self, action: str) -> Iterator[Session]:
         """A session for one call; any SQLAlchemy error becomes a HistoryError naming `action`."""
-        if self._closed:
-            raise HistoryUnavailableError(f"the history store for {self.url} is closed; open a new one")
+        self._check_open()
         with database_errors(action, self._url), self._sessions() as session:
             yield session
+
+    @contextmanager
+    def _connection(self, action: str) -> Iterator[Connection]:
+        """A connection in one transaction, committed on leaving; errors become HistoryErrors naming `action`."""
+        self._check_open()
+        with database_errors(action, self._url), self._engine.begin() as connection:
+            yield connection
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise HistoryUnavailableError(f"the history store for {self.url} is closed; open a new one")
 
     @staticmethod
     def _row(session: Session, item_id: int) -> Prediction:
