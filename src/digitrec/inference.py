@@ -143,9 +143,10 @@ class Recognizer:
     def read_array(self, gray: np.ndarray) -> LineReading:
         """A line of digits ("2025", a phone number), read left to right.
 
-        Where a blob could be one wide digit or several touching ones, each
-        reading is scored by how sure the model is of its digits plus how
-        plausible the digit widths are, and the best one wins.
+        Where a blob could be one wide digit or several touching ones, or two
+        neighbouring blobs one broken digit, each reading is scored by how sure
+        the model is of its digits plus how plausible their shapes are, and the
+        best reading of the whole line wins.
         """
         blobs = segment_line(gray, self.config.preprocess)
         crops = [crop for blob in blobs for choice in blob.choices for crop in choice]
