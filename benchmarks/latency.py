@@ -20,7 +20,9 @@ from _common import machine, median, save_json
 from PIL import Image, ImageDraw
 
 from digitrec.backends import OnnxBackend, TorchBackend
+from digitrec.imaging import decode_image
 from digitrec.inference import Recognizer
+from digitrec.preprocess import to_mnist
 from digitrec.weights import shipped_checkpoint, shipped_onnx
 
 
@@ -44,7 +46,24 @@ def single_image_latency(recognizer: Recognizer, data: bytes, calls: int) -> dic
         times.append(time.perf_counter() - start)
     ms = np.array(times) * 1000
     return {"calls": calls, "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
-            "mean_ms": float(ms.mean()), "answer": recognizer.predict_bytes(data).label}  # fmt: skip
+            "mean_ms": float(ms.mean()), "answer": recognizer.predict_bytes(data).label,
+            "stages_p50_ms": stage_latency(recognizer, data, calls)}  # fmt: skip
+
+
+def stage_latency(recognizer: Recognizer, data: bytes, calls: int) -> dict[str, float]:
+    """p50 of each stage of the same path, timed separately: where the time goes."""
+    stages: dict[str, list[float]] = {"decode": [], "preprocess": [], "model": []}
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        gray = decode_image(data, recognizer.config.limits)
+        t1 = time.perf_counter()
+        prepared = to_mnist(gray, recognizer.config.preprocess)
+        t2 = time.perf_counter()
+        recognizer.probabilities(prepared.image[None])
+        t3 = time.perf_counter()
+        for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            stages[name].append(seconds)
+    return {name: 1000 * float(np.median(values)) for name, values in stages.items()}
 
 
 def throughput(backends: dict, batch: int, rounds: int) -> dict:

@@ -125,6 +125,7 @@ def latency_section(data: dict | None) -> list[str]:
         f"One 280x280 canvas PNG, bytes to answer (decode, preprocess, ONNX Runtime), {single['calls']} calls "
         f"after a warm-up: **p50 {single['p50_ms']:.2f} ms**, p99 {single['p99_ms']:.2f} ms (goal: p50 under 2 ms).",
         "",
+        *stage_lines(single),
         "Batch throughput of the shipped model on prepared 28x28 inputs (images/s, median of rounds, "
         "the two runtimes alternating):",
         "",
@@ -134,6 +135,14 @@ def latency_section(data: dict | None) -> list[str]:
     for batch, row in data["throughput"].items():
         lines.append(f"| {batch} | {row['onnxruntime']:,.0f} | {row['pytorch']:,.0f} | {row['onnxruntime'] / row['pytorch']:.2f} |")
     return lines + [""]
+
+
+def stage_lines(single: dict) -> list[str]:
+    stages = single.get("stages_p50_ms")
+    if not stages:
+        return []
+    parts = ", ".join(f"{name} {ms:.2f} ms" for name, ms in stages.items())
+    return [f"Where the time goes (p50 of each stage, timed separately): {parts}.", ""]
 
 
 def http_section(data: dict | None) -> list[str]:

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from servers import free_port, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-SERVER_START_TIMEOUT_S = 60.0
 # Playwright's default is 30 s per action; a hung page should fail well before that,
 # yet the machine may be busy training in the background, so not too tight either.
 ACTION_TIMEOUT_MS = 15_000
@@ -31,49 +26,18 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_health(base_url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"digitrec serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/api/health", timeout=2.0).status_code == 200:
-                return
-        time.sleep(0.25)
-    pytest.fail(f"digitrec serve did not answer /api/health within {SERVER_START_TIMEOUT_S:.0f} s:\n"
-                f"{log.read_text()[-3000:]}")  # fmt: skip
-
-
 @contextlib.contextmanager
 def _serve(tmp: Path, *extra: str) -> Iterator[str]:
     """Run `python -m digitrec serve` on a free port; yield its base URL, then stop it."""
-    port = _free_port()
-    log = tmp / "server.log"
-    command = [
-        sys.executable, "-m", "digitrec", "serve", "--port", str(port),
-        "--database-url", f"sqlite:///{tmp}/history.sqlite3", *extra,
-    ]  # fmt: skip
+    port = free_port()
     # One inference thread: the tests send one request at a time, and training may share the CPU.
     env = {**os.environ, "DIGITREC_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    base_url = f"http://127.0.0.1:{port}"
+    process = start_server(port, f"sqlite:///{tmp}/history.sqlite3", "--log-level", "info", *extra,
+                           log=tmp / "server.log", env=env)  # fmt: skip
     try:
-        _wait_for_health(base_url, process, log)
-        yield base_url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")
