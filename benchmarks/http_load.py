@@ -11,6 +11,7 @@ so both see the same machine load; figures are medians over the repeats.
     python benchmarks/http_load.py                        # 3 repeats, levels 1 8 32, 10 s each
     python benchmarks/http_load.py --duration 2 --warmup 1 --repeats 1     # smoke test
     python benchmarks/http_load.py --also-workers 2 --also-reference-threads 1    # extra configurations
+    python benchmarks/http_load.py --also-concurrency 1 40 --repeats 1 --out http_load_concurrency.json
 """
 
 from __future__ import annotations
@@ -299,6 +300,7 @@ def run(args: argparse.Namespace) -> dict:
     request = multipart(png)
     specs = [ServerSpec(OURS), ServerSpec(REFERENCE)]
     specs += [ServerSpec(OURS, ("--workers", str(w))) for w in args.also_workers]
+    specs += [ServerSpec(OURS, ("--concurrency", str(c))) for c in args.also_concurrency]
     specs += [ServerSpec(REFERENCE, env=(("OMP_NUM_THREADS", str(t)),)) for t in args.also_reference_threads]
     raw: dict[str, list[dict]] = {spec.label: [] for spec in specs}
     with tempfile.TemporaryDirectory(prefix="http_load_") as tmp:
@@ -326,6 +328,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--also-workers", type=int, nargs="*", default=[],
                         help="also measure our server with `--workers N` (reported apart)")
+    parser.add_argument("--also-concurrency", type=int, nargs="*", default=[],
+                        help="also measure our server with `--concurrency N` (reported apart)")
     parser.add_argument("--also-reference-threads", type=int, nargs="*", default=[],
                         help="also measure the reference with OMP_NUM_THREADS=N (reported apart)")
     parser.add_argument("--out", default="http_load.json", help="file name under benchmarks/out/")

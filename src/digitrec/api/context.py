@@ -79,9 +79,9 @@ class AppContext:
     async def recognise(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking recognition work in a worker thread, `settings.concurrency` at a time.
 
-        Others wait their turn in order: with as many threads as requests, the
-        threads would fight over the GIL, and both throughput and the slowest
-        answers got worse (benchmarks/http_load.py).
+        Others wait their turn in order. Preprocessing holds the GIL, so threads
+        beyond the cores only take turns at it (benchmarks/http_load.py
+        --also-concurrency measures other settings).
         """
         if self._limiter is None:  # created on first use, inside the running event loop
             self._limiter = anyio.CapacityLimiter(self.settings.concurrency)
