@@ -88,3 +88,8 @@ def test_no_more_requests_are_recognised_at_once_than_the_concurrency():
 
     anyio.run(burst)
     assert peak == 2
+
+
+def test_an_uncertainty_threshold_outside_0_1_is_refused_at_start():
+    with pytest.raises(ConfigError, match="uncertain_below"):
+        Settings.from_env({"DIGITREC_UNCERTAIN_BELOW": "1.5"})

@@ -41,6 +41,8 @@ class Settings:
                 "a wildcard CORS origin is not allowed (the API answers with credentials); "
                 "list the origins, e.g. DIGITREC_CORS_ORIGINS=http://localhost:5173,https://example.org"
             )
+        if not 0.0 <= self.uncertain_below <= 1.0:
+            raise ConfigError(f"uncertain_below must be between 0 and 1, got {self.uncertain_below}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1-65535, got {self.port}")
         for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads", "concurrency"):

@@ -23,6 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--database-url", help="history database (default: SQLite in the user data folder)")
     p.add_argument("--no-history", dest="history", action="store_const", const=False, help="keep no history")
     p.add_argument("--max-upload-bytes", type=int, help="largest accepted image (default 10 MiB)")
+    p.add_argument("--max-pixels", type=int, help="largest accepted image in pixels (default 25 million)")
+    p.add_argument("--max-batch", type=int, help="most images in one /api/predict/batch request (default 64)")
+    p.add_argument("--uncertain-below", type=float,
+                   help="answers less confident than this are flagged uncertain (default 0.7)")  # fmt: skip
     p.add_argument("--cors-origins", help="comma-separated origins allowed to call the API from a browser")
     p.add_argument("--threads", type=int, help="ONNX Runtime threads per request (default 1)")
     p.add_argument("--concurrency", type=int, help="requests recognised at once per process (default 2)")
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = {
         "host": args.host, "port": args.port, "workers": args.workers, "database_url": args.database_url,
         "history": args.history, "max_upload_bytes": args.max_upload_bytes, "threads": args.threads,
-        "concurrency": args.concurrency,
+        "concurrency": args.concurrency, "max_pixels": args.max_pixels, "max_batch": args.max_batch,
+        "uncertain_below": args.uncertain_below,
         "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
         "cors_origins": tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
         if args.cors_origins else None,
