@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from digitrec.config import TrainConfig
 
 pytest_plugins = ["fixtures_postgres"]
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """The CLI configures logging for its process (to the stderr of the moment, which pytest
+    captures and closes after the test); later tests must not log into that closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

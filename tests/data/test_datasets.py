@@ -61,7 +61,9 @@ def test_folder_names_dispatch(tmp_path: Path) -> None:
     from PIL import Image
 
     (tmp_path / "3").mkdir()
-    Image.new("L", (28, 28), 0).save(tmp_path / "3" / "a.png")
+    digit = Image.new("L", (28, 28), 0)
+    digit.paste(255, (12, 4, 16, 24))  # a white stroke: a blank image would be skipped
+    digit.save(tmp_path / "3" / "a.png")
     for name in (f"folder:{tmp_path}", str(tmp_path)):
         bundle = load_dataset(name)
         assert bundle.train.labels.tolist() == [3]

@@ -1,0 +1,82 @@
+"""MNIST-style preprocessing of this tree against an earlier revision, side by side.
+
+Timings move by tens of percent between runs on a shared machine, so a change to
+`digitrec.preprocess` is judged here: the module as it was at REV (from git) and
+as it is now run alternately in one process on the same images, and the ratio
+of their medians is reported, with a check that both give the same 28x28 images.
+
+    python benchmarks/preprocess_ab.py --base 94e9d4a
+    python benchmarks/preprocess_ab.py --base HEAD~1 --images 50 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import machine, median, save_json
+from latency import canvas_png
+from synth import canvas_set
+
+import digitrec.preprocess as current
+from digitrec.imaging import decode_image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def module_at(revision: str, folder: Path):
+    """digitrec/preprocess.py as it was at `revision`, imported under another name."""
+    source = subprocess.run(["git", "show", f"{revision}:src/digitrec/preprocess.py"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    path = folder / "preprocess_base.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("preprocess_base", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["preprocess_base"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def per_call_ms(module, images: list[np.ndarray], repeats: int) -> float:
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for image in images:
+            module.to_mnist(image)
+    return 1000 * (time.perf_counter() - start) / (repeats * len(images))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="HEAD~1", help="git revision to compare with")
+    parser.add_argument("--images", type=int, default=40, help="canvas images from benchmarks/synth.py")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=5, help="passes over the images per round")
+    args = parser.parse_args()
+
+    images = {"280x280 canvas (latency.py)": [decode_image(canvas_png())],
+              f"{args.images} synthetic canvases": [decode_image(s.data) for s in canvas_set(n=args.images)]}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        base = module_at(args.base, Path(tmp))
+        results = {}
+        for name, batch in images.items():
+            same = all(np.array_equal(base.to_mnist(i).image, current.to_mnist(i).image) for i in batch)
+            times: dict[str, list[float]] = {"base": [], "current": []}
+            for _ in range(args.rounds):
+                times["base"].append(per_call_ms(base, batch, args.repeats))
+                times["current"].append(per_call_ms(current, batch, args.repeats))
+            row = {"base_ms": median(times["base"]), "current_ms": median(times["current"]), "same_images": same}
+            row["ratio"] = row["current_ms"] / row["base_ms"]
+            results[name] = row
+            print(f"{name}: {args.base} {row['base_ms']:.2f} ms, now {row['current_ms']:.2f} ms per image, "
+                  f"ratio {row['ratio']:.2f}; identical 28x28 output: {same}", flush=True)  # fmt: skip
+    save_json("preprocess_ab.json", {"machine": machine(), "base": args.base, "results": results})
+
+
+if __name__ == "__main__":
+    main()
