@@ -10,7 +10,6 @@ images, white strokes on a black background, int64 labels.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 from dataclasses import dataclass
