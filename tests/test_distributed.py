@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -37,3 +39,41 @@ def test_each_rank_trains_on_its_own_gpu_and_cpu_ranks_share_the_cpu():
     assert rank_device(torch.device("cuda"), second) == torch.device("cuda", 1)
     assert rank_device(torch.device("cuda"), DistInfo()) == torch.device("cuda")  # alone: as chosen
     assert rank_device(torch.device("cpu"), second) == torch.device("cpu")
+
+
+def _torchrun(out, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "digitrec", "-q", "train", "--model", "lenet", "--epochs", "2", "--train-subset", "1024",
+        "--val-size", "300", "--batch-size", "64", "--augment", "--threads", "1", "--no-progress",
+        "--out", str(out), *extra,
+    ]  # fmt: skip
+
+
+def _history(out) -> list[dict]:
+    return [{k: v for k, v in json.loads(line).items() if k != "seconds"}
+            for line in (out / "metrics.jsonl").read_text().splitlines()]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_killed_two_process_run_resumes_exactly(tmp_path, mnist):
+    # With augmentation each rank draws its own random numbers: both ranks' states must come back.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    straight = tmp_path / "straight"
+    result = subprocess.run(_torchrun(straight), capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    killed = tmp_path / "killed"
+    launcher = subprocess.Popen(_torchrun(killed), env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (killed / "metrics.jsonl").exists():
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the second epoch
+    os.killpg(launcher.pid, signal.SIGKILL)  # the launcher and both ranks
+    launcher.wait(timeout=30)
+    assert len(_history(killed)) == 1
+
+    result = subprocess.run(_torchrun(killed, "--resume"), capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _history(killed) == _history(straight)

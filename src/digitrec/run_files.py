@@ -31,6 +31,7 @@ def checkpoint_payload(
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
     progress: dict[str, Any],
+    rng_states: list[torch.Tensor],
 ) -> dict[str, Any]:
     """Everything needed to use the weights, and to resume exactly where training stopped."""
     return {
@@ -48,7 +49,8 @@ def checkpoint_payload(
         "dataset": data.dataset,
         "data_digests": data.digests,
         "versions": library_versions(),
-        "rng_state": torch.get_rng_state(),
+        "rng_state": rng_states[0],  # rank 0's, or the only one
+        "rng_states": rng_states,  # every rank's, in rank order
     }
 
 

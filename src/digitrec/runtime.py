@@ -86,6 +86,19 @@ def rank_device(device: torch.device, info: DistInfo) -> torch.device:
     return device
 
 
+def rng_states(info: DistInfo) -> list[torch.Tensor]:
+    """Every rank's torch random state, in rank order; a collective, so every rank must call it.
+
+    Each rank draws its own augmentation, so resuming exactly needs each rank's state back.
+    """
+    state = torch.get_rng_state()
+    if not info.enabled:
+        return [state]
+    states: list[torch.Tensor | None] = [None] * info.world_size
+    dist.all_gather_object(states, state)
+    return [s for s in states if s is not None]
+
+
 def shutdown_distributed(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()

@@ -33,7 +33,7 @@ from digitrec.models import create_model
 from digitrec.optim import build_optimizer, build_scheduler
 from digitrec.run_files import RunWriter, checkpoint_payload
 from digitrec.runtime import (
-    DistInfo, init_distributed, rank_device, resolve_device, seed_everything, set_threads,
+    DistInfo, init_distributed, rank_device, resolve_device, rng_states, seed_everything, set_threads,
 )  # fmt: skip
 from digitrec.runtime import barrier, shutdown_distributed
 from digitrec.training_data import TrainingData, load_training_data
@@ -110,7 +110,7 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
     state = _State()
     writer = RunWriter(run_dir, enabled=dist_info.is_main)
     if cfg.resume:
-        state = _restore(run_dir / "last.pt", cfg, model, optimizer, scheduler, ema)
+        state = _restore(run_dir / "last.pt", cfg, model, optimizer, scheduler, ema, dist_info)
     else:
         writer.start_fresh(cfg)
     net: nn.Module = DistributedDataParallel(model) if dist_info.enabled else model
@@ -142,7 +142,8 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
         if _rank_zero_says(reached, dist_info) and state.time_to_target is None:
             state.time_to_target = state.train_seconds
             stop = True
-        payload = checkpoint_payload(cfg, data, model, ema, optimizer, scheduler, dataclasses.asdict(state))
+        payload = checkpoint_payload(cfg, data, model, ema, optimizer, scheduler, dataclasses.asdict(state),
+                                     rng_states(dist_info))  # fmt: skip
         writer.end_epoch(row, state.history, payload, improved)
         log.info("epoch %d: val acc %.4f, val loss %.4f", state.epoch, val_acc, val_loss)
     barrier(dist_info)
@@ -241,7 +242,7 @@ def _make_ema(model: nn.Module, cfg: TrainConfig) -> AveragedModel | None:
 
 def _restore(
     path: Path, cfg: TrainConfig, model: nn.Module, optimizer: torch.optim.Optimizer,
-    scheduler: Any, ema: AveragedModel | None,
+    scheduler: Any, ema: AveragedModel | None, dist_info: DistInfo,
 ) -> _State:  # fmt: skip
     payload = read_checkpoint(path)
     if payload["model_name"] != cfg.model:
@@ -253,8 +254,14 @@ def _restore(
     if ema is not None and payload.get("ema_state"):
         ema.module.load_state_dict(payload["ema_state"])
         ema.n_averaged.fill_(int(payload.get("ema_count", 1)))
-    if "rng_state" in payload:
-        torch.set_rng_state(payload["rng_state"])
+    # Every rank's random state; checkpoints of earlier versions hold only rank 0's.
+    states = payload.get("rng_states") or ([payload["rng_state"]] if "rng_state" in payload else [])
+    if len(states) == dist_info.world_size:
+        torch.set_rng_state(states[dist_info.rank])
+    elif states:
+        log.warning("%s was saved by %d process(es), this run has %d: augmentation will differ from an "
+                    "uninterrupted run", path, len(states), dist_info.world_size)  # fmt: skip
+        torch.set_rng_state(states[dist_info.rank % len(states)])
     fields = {f.name for f in dataclasses.fields(_State)}
     state = _State(**{k: v for k, v in payload["progress"].items() if k in fields})
     log.info("resumed %s after epoch %d", path, state.epoch)
