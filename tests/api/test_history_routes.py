@@ -89,3 +89,11 @@ def test_history_turned_off(tmp_path, digit_png):
         response = client.get("/api/history")
         assert response.status_code == 404 and "turned off" in response.json()["detail"]
         assert client.get("/api/health").json()["history"] is False
+
+
+def test_invalid_parameters_get_one_sentence_like_every_other_error(client):
+    response = client.get("/api/history", params={"limit": 500})
+    assert response.status_code == 422
+    assert response.json() == {"detail": "invalid request: limit: Input should be less than or equal to 200"}
+    response = client.post("/api/history/1/feedback", json={"label": 5})
+    assert response.status_code == 422 and isinstance(response.json()["detail"], str)

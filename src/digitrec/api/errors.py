@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from digitrec.api.schemas import ErrorOut
@@ -48,6 +49,15 @@ def status_for(exc: errors.DigitrecError) -> int:
     return 400
 
 
+def validation_message(exc: RequestValidationError) -> str:
+    """'limit: Input should be less than or equal to 200; ...' from FastAPI's list of problems."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(problems)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.DigitrecError)
     async def typed_error(request: Request, exc: errors.DigitrecError) -> JSONResponse:
@@ -55,6 +65,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.warning("%s %s -> %d: %s", request.method, request.url.path, status, exc)
         return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # One sentence, like every other error here (and as the OpenAPI schema says), not FastAPI's list.
+        return JSONResponse({"detail": validation_message(exc)}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
