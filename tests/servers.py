@@ -65,14 +65,6 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory of one process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
 def png_bytes(image) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
