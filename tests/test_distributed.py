@@ -2,15 +2,16 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
 import torch
 
+from digitrec.checkpoint import read_checkpoint
 from digitrec.runtime import DistInfo, rank_device
+from kill_switch import kill_switch_script
 
 
 @pytest.mark.slow
@@ -41,10 +42,11 @@ def test_each_rank_trains_on_its_own_gpu_and_cpu_ranks_share_the_cpu():
     assert rank_device(torch.device("cpu"), second) == torch.device("cpu")
 
 
-def _torchrun(out, *extra: str) -> list[str]:
+def _torchrun(out, *extra: str, entry: Path | None = None) -> list[str]:
+    program = [str(entry)] if entry else ["-m", "digitrec"]
     return [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "digitrec", "-q", "train", "--model", "lenet", "--epochs", "2", "--train-subset", "1024",
+        *program, "-q", "train", "--model", "lenet", "--epochs", "2", "--train-subset", "1024",
         "--val-size", "300", "--batch-size", "64", "--augment", "--threads", "1", "--no-progress",
         "--out", str(out), *extra,
     ]  # fmt: skip
@@ -64,14 +66,11 @@ def test_a_killed_two_process_run_resumes_exactly(tmp_path, mnist):
     assert result.returncode == 0, result.stderr[-3000:]
 
     killed = tmp_path / "killed"
-    launcher = subprocess.Popen(_torchrun(killed), env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (killed / "metrics.jsonl").exists():
-        time.sleep(0.05)
-    time.sleep(0.5)  # into the second epoch
-    os.killpg(launcher.pid, signal.SIGKILL)  # the launcher and both ranks
-    launcher.wait(timeout=30)
+    # 16 steps an epoch: rank 0 dies by SIGKILL halfway through the second, and the job with it.
+    entry = kill_switch_script(tmp_path, step=24)
+    crashed = subprocess.run(_torchrun(killed, entry=entry), env=env, capture_output=True, text=True, timeout=300)
+    assert crashed.returncode != 0
+    assert read_checkpoint(killed / "last.pt")["progress"]["epoch"] == 1
     assert len(_history(killed)) == 1
 
     result = subprocess.run(_torchrun(killed, "--resume"), capture_output=True, text=True, env=env, timeout=300)

@@ -10,11 +10,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from digitrec.checkpoint import read_checkpoint
+from kill_switch import kill_switch_script
 
 TRAIN = [
     "-m", "digitrec", "-q", "train", "--model", "lenet", "--epochs", "3", "--train-subset", "2048",
@@ -48,18 +48,12 @@ def uninterrupted(tmp_path_factory, mnist):
 @pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path, uninterrupted):
     out = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, *TRAIN, "--out", str(out)], env=ENV,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 120
-    metrics = out / "metrics.jsonl"
-    while time.monotonic() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 1):
-        time.sleep(0.05)
-    time.sleep(0.3)  # into the second epoch
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
-    epochs_done = read_checkpoint(out / "last.pt")["progress"]["epoch"]
-    assert 1 <= epochs_done < 3, "the kill must land mid-run"
+    entry = kill_switch_script(tmp_path, step=36)  # 24 steps an epoch: halfway through the second
+    killed = subprocess.run([sys.executable, str(entry), *TRAIN[2:], "--out", str(out)], env=ENV,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert read_checkpoint(out / "last.pt")["progress"]["epoch"] == 1
+    assert len(_history(out)) == 1
 
     resumed = _run(out, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
