@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage as ndi
 
 from digitrec.errors import EmptyDrawingError, ImageError
+from digitrec.imageops import distance_to_background, label_blobs, max_filter3, smooth_background
 
 __all__ = [
     "DigitGeometry", "Preprocessed", "PreprocessOptions",
@@ -34,7 +34,6 @@ __all__ = [
 
 DARK_ON_LIGHT = "dark-on-light"
 LIGHT_ON_DARK = "light-on-dark"
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # pen strokes touch diagonally too
 WORK_FACTOR = 5  # one digit is reshaped at 5x its output size, where strokes are many pixels wide
 
 
@@ -224,9 +223,7 @@ def _flatten(values: np.ndarray) -> np.ndarray:
     values = values.astype(np.float32)
     factor = min(1.0, 64.0 / max(height, width))
     small = _resize(values, (max(1, round(width * factor)), max(1, round(height * factor))))
-    window = max(3, round(0.25 * max(small.shape)))
-    background = ndi.percentile_filter(small, 25, size=window, mode="nearest")
-    background = ndi.gaussian_filter(background, window / 4.0, mode="nearest")
+    background = smooth_background(small, window=max(3, round(0.25 * max(small.shape))), percentile=25)
     return np.rint(np.clip(values - _resize(background, (width, height)), 0.0, 255.0)).astype(np.uint8)
 
 
@@ -263,7 +260,7 @@ def _strokes(
     may be a window of the image; `image_shape` is the whole image's, which the
     emptiness thresholds are relative to. Raises EmptyDrawingError if no ink.
     """
-    labels, count = ndi.label(contrast > low, structure=_EIGHT_CONNECTED)
+    labels, count = label_blobs(contrast > low)
     cores = contrast > high
     sizes = np.bincount(labels[cores], minlength=count + 1)  # core pixels per blob
     sizes[0] = 0
@@ -274,8 +271,8 @@ def _strokes(
     keep[0] = False
     region = keep[labels]
     core = cores & region
-    largest = ndi.find_objects(labels, max_label=int(np.argmax(sizes)))[-1]
-    extent = max(s.stop - s.start for s in largest)
+    x0, y0, x1, y1 = _bounding_box(labels == int(np.argmax(sizes)))
+    extent = max(x1 - x0, y1 - y0)
     too_little = core.sum() < options.min_ink_fraction * image_shape[0] * image_shape[1]
     if too_little or extent < max(3, options.min_digit_extent * max(image_shape)):
         raise EmptyDrawingError(blank.replace("(no ink", "(only tiny specks or noise, no ink"))
@@ -364,8 +361,8 @@ def _ridge_widths(mask: np.ndarray) -> np.ndarray:
     d - 0.5 from the edge, so the stroke there is 2d - 1 wide: exact for odd
     widths, 1 px low for even ones; 2d - 0.5 splits that error.
     """
-    distance = ndi.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
-    ridge = mask & (distance >= ndi.maximum_filter(distance, size=3))
+    distance = distance_to_background(np.pad(mask, 1))[1:-1, 1:-1]
+    ridge = mask & (distance >= max_filter3(distance))
     return np.maximum(1.0, 2.0 * distance[ridge] - 0.5)
 
 
@@ -393,14 +390,14 @@ def _normalise_stroke(work: np.ndarray, widths: np.ndarray, options: PreprocessO
 def _dilate(work: np.ndarray, radius: float) -> np.ndarray:
     pad = int(np.ceil(radius)) + 1
     padded = np.pad(work, pad)
-    distance = ndi.distance_transform_edt(~_core(padded))  # 0 on the strokes
+    distance = distance_to_background(~_core(padded))  # 0 on the strokes
     # Coverage of a pixel whose centre is `distance` from the nearest stroke pixel centre.
     grown = np.clip(radius + 1.0 - distance, 0.0, 1.0)
     return np.maximum(padded, grown).astype(np.float32)
 
 
 def _erode(work: np.ndarray, radius: float) -> np.ndarray:
-    distance = ndi.distance_transform_edt(np.pad(_core(work), 1))[1:-1, 1:-1]
+    distance = distance_to_background(np.pad(_core(work), 1))[1:-1, 1:-1]
     return (work * np.clip(distance - radius, 0.0, 1.0)).astype(np.float32)
 
 

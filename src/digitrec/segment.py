@@ -18,14 +18,13 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from digitrec.errors import EmptyDrawingError, TooManyDigitsError
+from digitrec.imageops import bounding_boxes, grow_labels, label_blobs
 from digitrec.preprocess import PreprocessOptions, ink_mask, mnist_from_ink
 
 logger = logging.getLogger(__name__)
 
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 # MNIST digits other than "1" are about 0.85 as wide as tall (median bbox ratio
 # over 5,000 training digits); 0.8 leaves room for narrow ones.
 _DIGIT_ASPECT = 0.8
@@ -91,13 +90,13 @@ def segment_line(
     Raises EmptyDrawingError for a blank image and TooManyDigitsError for more than max_digits.
     """
     ink, mask, _polarity, _photo = ink_mask(gray, options)
-    labels, count = ndi.label(mask, structure=_EIGHT_CONNECTED)
-    boxes = ndi.find_objects(labels)  # slices per label, label i at index i - 1
+    labels, count = label_blobs(mask)
+    boxes = bounding_boxes(labels, count)  # slices per label, label i at index i - 1
     groups = _merge_pieces(_significant(labels, count, boxes), boxes)
     if not groups:
         raise EmptyDrawingError("no digit found: the image is blank; draw one or more digits")
     line_height = float(np.median([_height(boxes, group) for group in groups]))
-    owner = _owner_map(labels)
+    owner = grow_labels(labels, ink > 0)  # soft edges follow the digit whose stroke core is nearest
     blobs = []
     ordered = sorted(groups, key=lambda g: sum(_extent(boxes, g)[0::2]))  # left to right
     for group in ordered:
@@ -304,12 +303,6 @@ def _least_ink(profile: np.ndarray, expected: int, window: int) -> int:
     candidates = np.arange(low, high + 1)
     order = np.lexsort((np.abs(candidates - expected), profile[candidates]))
     return int(candidates[order[0]])
-
-
-def _owner_map(labels: np.ndarray) -> np.ndarray:
-    """Label of the nearest stroke core for every pixel, so soft edges follow their digit."""
-    _, (rows, cols) = ndi.distance_transform_edt(labels == 0, return_indices=True)
-    return labels[rows, cols]
 
 
 def _crop(ink: np.ndarray, owner: np.ndarray, piece: _Piece, options: PreprocessOptions) -> DigitCrop | None:

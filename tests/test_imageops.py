@@ -1,0 +1,90 @@
+"""imageops against scipy.ndimage (a test dependency only) on random and hand-made masks."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import ndimage as ndi
+
+from digitrec.imageops import (
+    bounding_boxes, distance_to_background, grow_labels, label_blobs, max_filter3, smooth_background,
+)  # fmt: skip
+
+EIGHT = np.ones((3, 3), dtype=bool)
+masks = arrays(bool, st.tuples(st.integers(1, 40), st.integers(1, 40)))
+
+
+def _same_partition(ours: np.ndarray, theirs: np.ndarray) -> bool:
+    """The same blobs, whatever their numbers: a one-to-one map between the labels."""
+    on = theirs > 0
+    pairs = set(zip(ours[on].tolist(), theirs[on].tolist(), strict=True))
+    return (ours[~on] == 0).all() and len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs})
+
+
+@settings(max_examples=300, deadline=None)
+@given(masks)
+def test_blobs_are_scipys_eight_connected_components(mask):
+    labels, count = label_blobs(mask)
+    reference, reference_count = ndi.label(mask, structure=EIGHT)
+    assert count == reference_count and labels.max(initial=0) == count
+    assert _same_partition(labels, reference)
+
+
+def test_a_thin_diagonal_stroke_is_one_blob():
+    # cc3d's bool fast path once split strokes like this one into two labels.
+    mask = np.zeros((60, 40), dtype=bool)
+    for i in range(50):
+        mask[5 + i, 35 - (i * 30) // 50] = True
+    mask[5, 5:36] = True
+    labels, count = label_blobs(mask)
+    assert count == 1 and set(np.unique(labels)) == {0, 1}
+
+
+@settings(max_examples=200, deadline=None)
+@given(masks)
+def test_boxes_are_scipys_find_objects(mask):
+    labels, count = label_blobs(mask)
+    assert bounding_boxes(labels, count) == ndi.find_objects(labels)
+
+
+@settings(max_examples=200, deadline=None)
+@given(masks)
+def test_distances_are_scipys_exact_euclidean_transform(mask):
+    padded = np.pad(mask, 1)  # scipy treats beyond the edge as background only when padded
+    expected = ndi.distance_transform_edt(padded)
+    np.testing.assert_allclose(distance_to_background(padded), expected, atol=1e-5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float32, st.tuples(st.integers(1, 30), st.integers(1, 30)), elements=st.floats(0, 255, width=32)))
+def test_max_filter_is_scipys_three_by_three_maximum(values):
+    np.testing.assert_array_equal(max_filter3(values), ndi.maximum_filter(values, size=3, mode="nearest"))
+
+
+def test_soft_edges_go_to_the_nearest_stroke():
+    labels = np.zeros((5, 12), dtype=np.uint16)
+    labels[:, 1] = 1
+    labels[:, 9] = 2
+    where = np.ones_like(labels, dtype=bool)
+    where[:, 5] = False  # a gap no label may cross into ...
+    owner = grow_labels(labels, where)
+    assert (owner[:, :5] == 1).all() and (owner[:, 6:] == 2).all()
+    assert (owner[:, 5] == 0).all()  # ... and pixels outside `where` stay unlabelled
+    assert (labels[:, 2] == 0).all()  # the input is left alone
+
+
+def test_background_estimate_follows_a_gradient_not_the_ink():
+    y, x = np.mgrid[0:64, 0:64]
+    paper = (20 + x + 0.5 * y).astype(np.float32)  # uneven light (as preprocessing sees it: ink is bright)
+    photo = paper.copy()
+    photo[10:54, 30:36] = 250.0  # a stroke
+    background = smooth_background(photo, window=16)
+    inside = (slice(8, 56), slice(8, 56))
+    assert np.abs(background[inside] - paper[inside]).mean() < 4.0
+    assert background[30, 33] < paper[30, 33] + 10.0  # the stroke did not leak into the background
+
+
+@pytest.mark.parametrize("window", [3, 16, 17])
+def test_background_of_flat_paper_is_the_paper(window):
+    assert np.allclose(smooth_background(np.full((40, 50), 200.0, dtype=np.float32), window), 200.0, atol=1)
