@@ -51,13 +51,14 @@ def test_boxes_are_scipys_find_objects(mask):
 @settings(max_examples=200, deadline=None)
 @given(masks)
 def test_distances_are_scipys_exact_euclidean_transform(mask):
-    padded = np.pad(mask, 1)  # scipy treats beyond the edge as background only when padded
-    expected = ndi.distance_transform_edt(padded)
-    np.testing.assert_allclose(distance_to_background(padded), expected, atol=1e-5)
+    if not mask.all():  # with no background at all neither answer means anything
+        np.testing.assert_allclose(distance_to_background(mask), ndi.distance_transform_edt(mask), atol=1e-5)
+    padded = ndi.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]  # the edge as background
+    np.testing.assert_allclose(distance_to_background(mask, edge_is_background=True), padded, atol=1e-5)
 
 
 @settings(max_examples=100, deadline=None)
-@given(arrays(np.float32, st.tuples(st.integers(1, 30), st.integers(1, 30)), elements=st.floats(0, 255, width=32)))
+@given(arrays(np.float32, st.tuples(st.integers(1, 30), st.integers(1, 30)), elements=st.floats(0, 255, width=32)))  # fmt: skip
 def test_max_filter_is_scipys_three_by_three_maximum(values):
     np.testing.assert_array_equal(max_filter3(values), ndi.maximum_filter(values, size=3, mode="nearest"))
 

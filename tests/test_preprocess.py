@@ -162,3 +162,27 @@ def test_mnist_round_trip(mnist):
         errors.append(np.abs(back.astype(float) - original).mean())
     # Measured: 8.4 grey levels on 500 test digits (resampling alone costs 5.0).
     assert np.mean(errors) < 11
+
+
+def test_mnist_digits_pass_through_untouched(mnist):
+    """An image already laid out as MNIST is the model's input as it is: nothing to re-render."""
+    for original in mnist.test.images[:200]:
+        result = to_mnist(original)
+        assert np.array_equal(result.image, original)
+        assert result.polarity == "light-on-dark" and result.scale == 1.0 and result.shift == (0.0, 0.0)
+        assert 1.0 <= result.stroke_px <= 8.0
+
+
+def test_mnist_sized_images_laid_out_otherwise_take_the_full_path(mnist):
+    original = mnist.test.images[0]
+    moved = np.roll(original, 4, axis=1)  # off-centre: re-centred
+    recentred = to_mnist(moved).image.astype(float)
+    assert np.abs(recentred - original).mean() < 11 < np.abs(moved.astype(float) - original).mean()
+    inverted = to_mnist(255 - original)  # MNIST's layout, not its polarity
+    assert inverted.polarity == "dark-on-light"
+    assert np.abs(inverted.image.astype(float) - original).mean() < 11  # as in the round trip above
+    hairline = np.where(original >= 250, 255, 0).astype(np.uint8)
+    hairline[:, ::2] = 0  # too little ink: its strokes are rebuilt
+    rebuilt = to_mnist(hairline)
+    assert rebuilt.scale != 1.0 or not np.array_equal(rebuilt.image, hairline)
+    assert output_stroke(rebuilt.image) > output_stroke(hairline)

@@ -49,13 +49,13 @@ def bounding_boxes(labels: np.ndarray, count: int) -> list[tuple[slice, slice]]:
             for i in range(1, count + 1)]  # fmt: skip
 
 
-def distance_to_background(mask: np.ndarray) -> np.ndarray:
+def distance_to_background(mask: np.ndarray, edge_is_background: bool = False) -> np.ndarray:
     """Exact Euclidean distance from each mask pixel to the nearest pixel off it (0 off the mask).
 
-    Beyond the array's edge counts as on the mask, as in scipy's distance_transform_edt;
-    pad with False first where the edge should count as background.
+    Beyond the array's edge counts as on the mask (as in scipy's distance_transform_edt),
+    or as background with `edge_is_background` (as if padded with False, without the copy).
     """
-    return edt.edt(np.ascontiguousarray(mask, dtype=np.uint8), black_border=False, parallel=1)
+    return edt.edt(np.ascontiguousarray(mask, dtype=np.uint8), black_border=edge_is_background, parallel=1)
 
 
 def max_filter3(values: np.ndarray) -> np.ndarray:
