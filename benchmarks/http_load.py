@@ -1,7 +1,11 @@
 """HTTP load: our service against the reference server, closed loop on 127.0.0.1.
 
 Each server runs as its own subprocess, one at a time; this script is the load
-generator (asyncio + httpx, HTTP/1.1 keep-alive). At each concurrency level N
+generator: asyncio streams over HTTP/1.1 keep-alive, one connection per worker,
+each request's bytes built once. (An httpx client spent about 3.5 ms of CPU per
+request, a third of a core at 100 req/s that the servers then lacked on this
+2-core machine; this one spends a fraction of that, see client_cpu_ms_per_request
+in the output.) At each concurrency level N
 workers each send the next request as soon as the previous answer arrives, for
 a fixed time after an uncounted warm-up. Both servers get the same body: one
 28x28 PNG of an MNIST test digit. Server memory is the RSS of the whole process
@@ -174,35 +178,81 @@ async def post(client: httpx.AsyncClient, spec: ServerSpec, request: tuple[bytes
 # --- the closed loop ---------------------------------------------------------------------------
 
 
-async def closed_loop(base_url: str, spec: ServerSpec, request: tuple[bytes, str], concurrency: int,
+class Connection:
+    """One keep-alive HTTP/1.1 connection that sends a prepared request and reads the status.
+
+    Just enough HTTP for a benchmark against servers we start ourselves: the
+    answer must carry Content-Length (uvicorn's do), and any failure closes the
+    connection so that the next request opens a fresh one.
+    """
+
+    def __init__(self, port: int, request: bytes) -> None:
+        self.port, self.request = port, request
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def send(self) -> int:
+        try:
+            if self.streams is None:
+                self.streams = await asyncio.open_connection("127.0.0.1", self.port)
+            reader, writer = self.streams
+            writer.write(self.request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            return int(head.split(b" ", 2)[1])
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError):
+            self.close()
+            return 0
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
+def raw_request(spec: ServerSpec, port: int, request: tuple[bytes, str]) -> bytes:
+    body, content_type = request
+    head = (f"POST {spec.predict_path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")  # fmt: skip
+    return head.encode("ascii") + body
+
+
+async def closed_loop(port: int, spec: ServerSpec, request: tuple[bytes, str], concurrency: int,
                       warmup: float, duration: float, server_pid: int) -> dict:  # fmt: skip
     """N workers back to back; counts requests started after the warm-up and before the end.
 
     Also the CPU time per request of the server tree and of this load generator over the
     counted window: on a small shared machine it says more than wall-clock alone.
     """
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    prepared = raw_request(spec, port, request)
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter()
     counted_from, end = start + warmup, start + warmup + duration
     last_done = counted_from
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker() -> None:
         nonlocal errors, last_done
-        while (sent := time.perf_counter()) < end:
-            try:
-                ok = (await post(client, spec, request)).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-                await asyncio.sleep(0.01)  # a refused connection would otherwise spin
-            done = time.perf_counter()
-            if sent >= counted_from:
-                if ok:
-                    latencies.append(done - sent)
-                else:
-                    errors += 1
-                last_done = max(last_done, done)
+        connection = Connection(port, prepared)
+        try:
+            while (sent := time.perf_counter()) < end:
+                status = await connection.send()
+                if status == 0:
+                    await asyncio.sleep(0.01)  # a refused connection would otherwise spin
+                ok = status == 200
+                done = time.perf_counter()
+                if sent >= counted_from:
+                    if ok:
+                        latencies.append(done - sent)
+                    else:
+                        errors += 1
+                    last_done = max(last_done, done)
+        finally:
+            connection.close()
 
     cpu_at_start: list[float] = []
 
@@ -210,8 +260,7 @@ async def closed_loop(base_url: str, spec: ServerSpec, request: tuple[bytes, str
         await asyncio.sleep(warmup)
         cpu_at_start.extend([tree_cpu_seconds(server_pid), time.process_time()])
 
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
-        await asyncio.gather(mark_counted_from(), *(worker(client) for _ in range(concurrency)))
+    await asyncio.gather(mark_counted_from(), *(worker() for _ in range(concurrency)))
     server_cpu = tree_cpu_seconds(server_pid) - cpu_at_start[0]
     client_cpu = time.process_time() - cpu_at_start[1]
     per_request = 1000 / max(len(latencies), 1)
@@ -241,7 +290,7 @@ async def measure(spec: ServerSpec, request: tuple[bytes, str], args: argparse.N
             answer = await wait_ready(client, spec, proc, log, request)
         sampler = asyncio.create_task(sample_rss(proc.pid, samples))
         idle_rss = tree_rss_mib(proc.pid)
-        levels = [await closed_loop(base_url, spec, request, n, args.warmup, args.duration, proc.pid)
+        levels = [await closed_loop(port, spec, request, n, args.warmup, args.duration, proc.pid)
                   for n in args.levels]
         return {"answer": answer.get("predicted_digit", answer.get("digit")), "levels": levels,
                 "rss_idle_mib": idle_rss, "rss_peak_mib": max(samples),

@@ -1,7 +1,9 @@
 """Speed of recognition: single-image latency and batch throughput.
 
 1. One 280x280 canvas PNG, bytes to answer (decode + preprocess + ONNX Runtime):
-   p50 / p99 latency over many calls, after a warm-up.
+   p50 / p99 latency over many calls, after a warm-up. The same for the 28x28
+   PNG of an MNIST test digit that http_load.py sends (already laid out as
+   MNIST, so preprocessing passes it through).
 2. Batch throughput in images/s of the shipped model on already-prepared 28x28
    inputs, ONNX Runtime and PyTorch eager side by side, alternating so both
    see the same machine load (median of several rounds).
@@ -17,6 +19,7 @@ import time
 
 import numpy as np
 from _common import machine, median, save_json
+from http_load import digit_png
 from PIL import Image, ImageDraw
 
 from digitrec.backends import OnnxBackend, TorchBackend
@@ -88,12 +91,15 @@ def main() -> None:
     recognizer = Recognizer()
     single = single_image_latency(recognizer, canvas_png(), args.calls)
     print("single image:", single, flush=True)
+    mnist_digit = single_image_latency(recognizer, digit_png()[0], args.calls)
+    print("28x28 MNIST digit:", mnist_digit, flush=True)
     backends = {"onnxruntime": OnnxBackend(shipped_onnx()), "pytorch": TorchBackend(shipped_checkpoint())}
     batches = {}
     for batch in (1, 64, 256, 1024):
         batches[str(batch)] = throughput(backends, batch, args.rounds)
         print(f"batch {batch}:", {k: round(v) for k, v in batches[str(batch)].items()}, "images/s", flush=True)
-    save_json("latency.json", {"machine": machine(), "single_image": single, "throughput": batches})
+    save_json("latency.json", {"machine": machine(), "single_image": single, "mnist_digit": mnist_digit,
+                               "throughput": batches})  # fmt: skip
 
 
 if __name__ == "__main__":
