@@ -89,8 +89,21 @@ def test_target_accuracy_stops_training_early(tiny_train_config):
     assert result.epochs_run == 1
 
 
+def test_no_mid_epoch_check_comes_before_eval_from(tiny_train_config, monkeypatch):
+    import digitrec.train as train_module
+
+    checks = []
+    monkeypatch.setattr(train_module, "_reached_target", lambda *args: checks.append(1) or False)
+    # 16 steps, every 2nd from step 4 on: 4, 6, ..., 16.
+    cfg = dataclasses.replace(tiny_train_config, epochs=1, target_acc=0.99, eval_every=2, eval_from=4)
+    train(cfg)
+    assert len(checks) == 7
+
+
 def test_invalid_settings_are_rejected_with_a_sentence(tiny_train_config):
     with pytest.raises(ConfigError, match="multistep"):
         dataclasses.replace(tiny_train_config, schedule="multistep", milestones=())
     with pytest.raises(ConfigError, match="0.99"):
         dataclasses.replace(tiny_train_config, target_acc=99.0)
+    with pytest.raises(ConfigError, match="eval-from"):
+        dataclasses.replace(tiny_train_config, eval_from=-1)

@@ -43,6 +43,7 @@ class TrainConfig:
     threads: int | None = None
     target_acc: float | None = None
     eval_every: int | None = None  # validate every N steps as well as after each epoch
+    eval_from: int = 0  # ... from this step on (early checks cannot stop a run, yet cost time)
     out_dir: Path | None = None
     resume: bool = False
     init_from: Path | None = None  # start from these weights (fine-tuning), keeping their normalisation
@@ -70,6 +71,8 @@ class TrainConfig:
             raise ConfigError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.schedule == "multistep" and not self.milestones:
             raise ConfigError("schedule 'multistep' needs --milestones, e.g. --milestones 10 15")
+        if self.eval_from < 0:
+            raise ConfigError(f"--eval-from is a step number and cannot be negative, got {self.eval_from}")
         if self.val_size < 0:
             raise ConfigError(f"validation size cannot be negative, got {self.val_size}")
 

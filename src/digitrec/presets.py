@@ -20,19 +20,22 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 5,
         "augment": False,
     },
-    # Quickest route to 99%: small BN net, large batches at a high one-cycle rate, weight EMA,
-    # validation every 25 steps (6,400 images) to stop as soon as 99% is reached.
+    # Quickest route to 99%: small BN net, one-cycle Adam over two epochs, label smoothing, weight
+    # EMA. Validation runs at each epoch's end and, from step 600 of 860 (where 99% comes within
+    # reach), every 50 steps; earlier checks could not stop the run and each costs time.
     "fast": {
         "model": "fast",
         "optimizer": "adam",
-        "lr": 0.02,
+        "lr": 0.01,
         "schedule": "onecycle",
-        "batch_size": 256,
+        "batch_size": 128,
         "epochs": 2,
         "augment": False,
+        "label_smoothing": 0.1,
         "ema_decay": 0.99,
         "target_acc": 0.99,
-        "eval_every": 25,
+        "eval_every": 50,
+        "eval_from": 600,
     },
     # Our shipped model: augmentation, label smoothing, weight EMA, one-cycle AdamW.
     "best": {

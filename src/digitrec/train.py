@@ -188,13 +188,20 @@ def _run_epoch(
         bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}",
                         img_s=f"{seen * dist_info.world_size / (time.perf_counter() - started):.0f}",
                         refresh=False)  # fmt: skip
-        if cfg.eval_every and state.step % cfg.eval_every == 0 and cfg.target_acc is not None:
+        if _check_due(cfg, state.step):
             if _reached_target(ema.module if ema is not None else model, data, device, cfg, dist_info):
                 state.time_to_target = elapsed
                 bar.close()
                 return total_loss / seen, correct / seen, True
             net.train()
     return total_loss / max(seen, 1), correct / max(seen, 1), False
+
+
+def _check_due(cfg: TrainConfig, step: int) -> bool:
+    """Whether a mid-epoch validation is due after `step` (time-to-accuracy runs only)."""
+    if not cfg.eval_every or cfg.target_acc is None or step < cfg.eval_from:
+        return False
+    return step % cfg.eval_every == 0
 
 
 def _reached_target(

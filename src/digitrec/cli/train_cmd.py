@@ -50,6 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch")
     p.add_argument("--target-acc", type=float, help="stop once validation accuracy reaches this (e.g. 0.99)")
     p.add_argument("--eval-every", type=int, help="also validate every N steps (with --target-acc)")
+    p.add_argument("--eval-from", type=int, help="start the --eval-every checks at this step (default 0)")
     p.add_argument("--out", dest="out_dir", type=Path, help="run directory (default runs/<model>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", dest="init_from", type=Path,
