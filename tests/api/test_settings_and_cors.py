@@ -1,3 +1,5 @@
+import os
+import platform
 import threading
 import time
 
@@ -7,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from digitrec.api import Settings, create_app
 from digitrec.api.context import AppContext
+from digitrec.cli.serve_cmd import limit_malloc_arenas
 from digitrec.errors import ConfigError
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -57,6 +60,18 @@ def test_environment_variables_are_parsed_and_checked():
         Settings.from_env({"DIGITREC_PORT": "eighty"})
     with pytest.raises(ConfigError, match="port"):
         Settings.from_env({"DIGITREC_PORT": "70000"})
+
+
+def test_malloc_arenas_are_capped_for_this_process_and_its_workers(monkeypatch):
+    assert Settings.from_env({}).malloc_arenas == 2
+    assert Settings.from_env({"DIGITREC_MALLOC_ARENAS": "0"}).malloc_arenas == 0
+    with pytest.raises(ConfigError, match="malloc_arenas"):
+        Settings.from_env({"DIGITREC_MALLOC_ARENAS": "-1"})
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert limit_malloc_arenas(0) is False and "MALLOC_ARENA_MAX" not in os.environ
+    took = limit_malloc_arenas(2)  # glibc here; elsewhere the setting does nothing
+    assert os.environ["MALLOC_ARENA_MAX"] == "2"
+    assert took is (platform.libc_ver()[0] == "glibc")
 
 
 def test_concurrency_is_a_positive_setting():

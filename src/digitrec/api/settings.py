@@ -33,6 +33,10 @@ class Settings:
     # Requests recognised at once per process. Preprocessing runs under the GIL, so on a
     # few cores more threads only take turns at it, each turn costing a switch.
     concurrency: int = 2
+    # glibc malloc arenas for the process (0: glibc's default of 8 per core). Each thread that
+    # allocates may get an arena of its own that holds on to freed memory; two cost the HTTP
+    # load benchmark about 5 MiB less peak memory.
+    malloc_arenas: int = 2
     log_level: str = "info"
 
     def __post_init__(self) -> None:
@@ -48,6 +52,8 @@ class Settings:
         for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads", "concurrency"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.malloc_arenas < 0:
+            raise ConfigError(f"malloc_arenas must be 0 (glibc's default) or more, got {self.malloc_arenas}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import os
 from pathlib import Path
+
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -13,7 +17,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="start the web service and drawing page",
         description="Every option can also be set by an environment variable: DIGITREC_HOST, DIGITREC_PORT, "
         "DIGITREC_WORKERS, DIGITREC_MODEL, DIGITREC_DATABASE_URL, DIGITREC_HISTORY, DIGITREC_MAX_UPLOAD_BYTES, "
-        "DIGITREC_MAX_PIXELS, DIGITREC_CORS_ORIGINS (comma-separated), DIGITREC_UNCERTAIN_BELOW, DIGITREC_THREADS.",
+        "DIGITREC_MAX_PIXELS, DIGITREC_MAX_BATCH, DIGITREC_CORS_ORIGINS (comma-separated), DIGITREC_UNCERTAIN_BELOW, "
+        "DIGITREC_THREADS, DIGITREC_CONCURRENCY, DIGITREC_MALLOC_ARENAS.",
     )
     p.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, help="port (default 8000)")
@@ -30,6 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cors-origins", help="comma-separated origins allowed to call the API from a browser")
     p.add_argument("--threads", type=int, help="ONNX Runtime threads per request (default 1)")
     p.add_argument("--concurrency", type=int, help="requests recognised at once per process (default 2)")
+    p.add_argument("--malloc-arenas", type=int,
+                   help="glibc malloc arenas per process, 0 for glibc's default (default 2: less memory)")  # fmt: skip
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(run=run)
 
@@ -43,12 +50,13 @@ def run(args: argparse.Namespace) -> int:
         "host": args.host, "port": args.port, "workers": args.workers, "database_url": args.database_url,
         "history": args.history, "max_upload_bytes": args.max_upload_bytes, "threads": args.threads,
         "concurrency": args.concurrency, "max_pixels": args.max_pixels, "max_batch": args.max_batch,
-        "uncertain_below": args.uncertain_below,
+        "uncertain_below": args.uncertain_below, "malloc_arenas": args.malloc_arenas,
         "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
         "cors_origins": tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
         if args.cors_origins else None,
     }  # fmt: skip
     settings = Settings.from_env(**overrides)
+    limit_malloc_arenas(settings.malloc_arenas)
     print(f"digitrec: serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
     if settings.workers == 1:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
@@ -58,6 +66,22 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run("digitrec.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level=settings.log_level)  # fmt: skip
     return 0
+
+
+def limit_malloc_arenas(count: int) -> bool:
+    """Cap glibc's malloc arenas in this process and in worker processes started from it.
+
+    Returns whether this process took the cap: False for 0 (leave the default) or
+    where the C library is not glibc (the setting then does nothing).
+    """
+    if count <= 0:
+        return False
+    os.environ["MALLOC_ARENA_MAX"] = str(count)  # read by glibc when a worker process starts
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, count))
+    except (OSError, AttributeError):
+        return False
 
 
 def _as_environment(settings: object) -> dict[str, str]:
