@@ -165,7 +165,7 @@ def http_section(data: dict | None) -> list[str]:
         "keep-alive, each request's bytes built once: the load generator's own CPU per request is in the "
         "JSON, a few tenths of a millisecond), "
         f"{settings['duration']:.0f} s per level after {settings['warmup']:.0f} s of warm-up, medians of "
-        f"{settings['repeats']} repeats with the servers alternating. Both get the same {settings['image']} "
+        f"{settings['repeats']} repeats with the servers alternating. Both get the same image: {settings['image']} "
         f"({settings['image_bytes']} bytes). *digitrec*: `digitrec serve`, the full path (preprocessing, ONNX "
         "Runtime, history in SQLite). *reference*: `benchmarks/reference_server.py`, a single-file FastAPI + "
         "PyTorch server of the kind the reference systems use (same weights).",
@@ -182,7 +182,7 @@ def http_section(data: dict | None) -> list[str]:
         "",
         f"Against the goals: throughput ratio at concurrency 8 **{goals['throughput_ratio_c8']:.2f}** (goal >= 2); "
         f"our p99 at concurrency 32 **{goals['our_p99_ms_c32']:.0f} ms** (goal < 50 ms); our errors "
-        f"**{goals['our_errors']}** (goal 0); peak RSS ratio **{goals['rss_peak_ratio']:.2f}** (goal <= 0.5).",
+        f"**{goals['our_errors']}** (goal 0); peak RSS ratio **{goals['rss_peak_ratio']:.3f}** (goal <= 0.5).",
         "",
     ]
     return lines
@@ -200,7 +200,7 @@ def http_mnist_section(data: dict | None) -> list[str]:
     lines += table_rows(data)
     goals = data["goals"]
     return lines + ["", f"Throughput ratio at concurrency 8: **{goals['throughput_ratio_c8']:.2f}**; our p99 at 32: "
-                        f"**{goals['our_p99_ms_c32']:.0f} ms**; peak RSS ratio **{goals['rss_peak_ratio']:.2f}**.", ""]
+                        f"**{goals['our_p99_ms_c32']:.0f} ms**; peak RSS ratio **{goals['rss_peak_ratio']:.3f}**.", ""]
 
 
 def table_rows(data: dict) -> list[str]:
