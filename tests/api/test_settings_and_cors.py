@@ -67,7 +67,8 @@ def test_malloc_arenas_are_capped_for_this_process_and_its_workers(monkeypatch):
     assert Settings.from_env({"DIGITREC_MALLOC_ARENAS": "0"}).malloc_arenas == 0
     with pytest.raises(ConfigError, match="malloc_arenas"):
         Settings.from_env({"DIGITREC_MALLOC_ARENAS": "-1"})
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")  # so that the variable is restored after the test ...
+    monkeypatch.delenv("MALLOC_ARENA_MAX")  # ... and starts out unset
     assert limit_malloc_arenas(0) is False and "MALLOC_ARENA_MAX" not in os.environ
     took = limit_malloc_arenas(2)  # glibc here; elsewhere the setting does nothing
     assert os.environ["MALLOC_ARENA_MAX"] == "2"

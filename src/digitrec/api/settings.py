@@ -34,8 +34,8 @@ class Settings:
     # few cores more threads only take turns at it, each turn costing a switch.
     concurrency: int = 2
     # glibc malloc arenas for the process (0: glibc's default of 8 per core). Each thread that
-    # allocates may get an arena of its own that holds on to freed memory; two cost the HTTP
-    # load benchmark about 5 MiB less peak memory.
+    # allocates may get an arena of its own that holds on to freed memory; with two, the
+    # server's peak memory under the HTTP load benchmark was about 5 MiB lower.
     malloc_arenas: int = 2
     log_level: str = "info"
 
