@@ -1,7 +1,8 @@
 """Speed of recognition: single-image latency and batch throughput.
 
 1. One 280x280 canvas PNG, bytes to answer (decode + preprocess + ONNX Runtime):
-   p50 / p99 latency over many calls, after a warm-up. The same for the 28x28
+   p50 / p99 latency over many calls, after a warm-up; the page's default brush,
+   then a thin pen whose strokes preprocessing must rebuild. The same for the 28x28
    PNG of an MNIST test digit that http_load.py sends (already laid out as
    MNIST, so preprocessing passes it through).
 2. Batch throughput in images/s of the shipped model on already-prepared 28x28
@@ -29,11 +30,15 @@ from digitrec.preprocess import to_mnist
 from digitrec.weights import shipped_checkpoint, shipped_onnx
 
 
-def canvas_png() -> bytes:
-    """A '7' drawn with a round brush on a 280x280 white canvas, as the drawing page sends it."""
+def canvas_png(brush: int = 18) -> bytes:
+    """A '7' drawn with a round brush on a 280x280 white canvas, as the drawing page sends it.
+
+    18 px is the page's default brush; its strokes are already MNIST-like once the
+    digit is scaled. A thin pen (5 px) makes preprocessing rebuild the strokes.
+    """
     image = Image.new("L", (280, 280), 255)
     draw = ImageDraw.Draw(image)
-    draw.line([(80, 70), (200, 70), (130, 220)], fill=0, width=18, joint="curve")
+    draw.line([(80, 70), (200, 70), (130, 220)], fill=0, width=brush, joint="curve")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -91,6 +96,8 @@ def main() -> None:
     recognizer = Recognizer()
     single = single_image_latency(recognizer, canvas_png(), args.calls)
     print("single image:", single, flush=True)
+    thin_pen = single_image_latency(recognizer, canvas_png(brush=5), args.calls)
+    print("thin pen:", thin_pen, flush=True)
     mnist_digit = single_image_latency(recognizer, digit_png()[0], args.calls)
     print("28x28 MNIST digit:", mnist_digit, flush=True)
     backends = {"onnxruntime": OnnxBackend(shipped_onnx()), "pytorch": TorchBackend(shipped_checkpoint())}
@@ -98,7 +105,8 @@ def main() -> None:
     for batch in (1, 64, 256, 1024):
         batches[str(batch)] = throughput(backends, batch, args.rounds)
         print(f"batch {batch}:", {k: round(v) for k, v in batches[str(batch)].items()}, "images/s", flush=True)
-    save_json("latency.json", {"machine": machine(), "single_image": single, "mnist_digit": mnist_digit,
+    save_json("latency.json", {"machine": machine(), "single_image": single, "thin_pen": thin_pen,
+                               "mnist_digit": mnist_digit,
                                "throughput": batches})  # fmt: skip
 
 

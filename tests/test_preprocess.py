@@ -78,6 +78,17 @@ def test_strokes_come_out_mnist_like(width, height):
     assert options.thinnest_stroke - 0.5 <= output_stroke(result.image) <= options.thickest_stroke + 0.5
 
 
+def test_strokes_already_mnist_like_are_left_as_drawn():
+    """Inside [thinnest, thickest] a thinner pen still gives a thinner digit: only the outliers change."""
+    options = PreprocessOptions()
+    widths = []
+    for pen in (24, 44):  # a 7 250 px tall: strokes of 1.8 and 3.0 output pixels as drawn
+        image, draw = canvas((400, 400))
+        seven(draw, 100, 80, 250, pen)
+        widths.append(output_stroke(to_mnist(np.asarray(image)).image))
+    assert options.thinnest_stroke - 0.5 <= widths[0] < widths[1] - 0.8 <= options.thickest_stroke
+
+
 def test_stroke_estimate_is_in_input_pixels():
     image, draw = canvas((400, 400))
     seven(draw, 100, 80, 250, 9)

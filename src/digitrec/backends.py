@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -49,9 +50,11 @@ class OnnxBackend:
         if not path.is_file():
             raise CheckpointError(f"{path}: no such ONNX model file")
         options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
+        # Always a thread count: left at 0, ONNX Runtime pins one thread to each core,
+        # and on a shared machine a pinned thread waits for its busy core (single-image
+        # runs took 0.65 against 0.45 ms on the 2-core development machine).
+        options.intra_op_num_threads = threads or _usable_cpus()
+        options.inter_op_num_threads = 1
         try:
             self._session = onnxruntime.InferenceSession(
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]
@@ -109,6 +112,13 @@ def open_backend(path: Path, threads: int | None = None) -> Backend:
     if Path(path).suffix.lower() in ONNX_SUFFIXES:
         return OnnxBackend(path, threads)
     return TorchBackend(path, threads)
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (all of them where the OS cannot say)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _first_line(exc: BaseException) -> str:
