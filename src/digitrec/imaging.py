@@ -177,7 +177,9 @@ def _to_gray(image: Image.Image) -> np.ndarray:
         return _to_uint8(_scale_wide(np.asarray(image, dtype=np.float64), image.mode))
     if image.mode in ALPHA_MODES or "transparency" in image.info:
         return _composite(image.convert("RGBA"))
-    if image.mode in ("1", "L"):
+    if image.mode == "L":
+        return np.asarray(image, dtype=np.uint8)
+    if image.mode == "1":
         return np.asarray(image.convert("L"), dtype=np.uint8)
     return np.asarray(image.convert("RGB").convert("L"), dtype=np.uint8)
 
