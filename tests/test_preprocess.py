@@ -197,3 +197,17 @@ def test_mnist_sized_images_laid_out_otherwise_take_the_full_path(mnist):
     rebuilt = to_mnist(hairline)
     assert rebuilt.scale != 1.0 or not np.array_equal(rebuilt.image, hairline)
     assert output_stroke(rebuilt.image) > output_stroke(hairline)
+
+
+@pytest.mark.parametrize("dark_ink", [True, False])
+def test_canvas_contrast_on_raw_levels_matches_its_definition(dark_ink):
+    """The clean-canvas shortcut (no inverted copy of the image) against "invert, subtract the paper"."""
+    from digitrec.preprocess import _canvas_contrast, _contrast_above
+
+    levels = np.arange(256, dtype=np.uint8)[None]
+    ink_units = 255 - levels.astype(int) if dark_ink else levels.astype(int)
+    for background in (0, 3, 200, 255):  # in ink units, as the helpers take it
+        contrast = np.maximum(ink_units - background, 0)
+        assert np.array_equal(_canvas_contrast(levels, background, dark_ink), contrast)
+        for level in (0.0, 7.5, 8.0, 300.0):
+            assert np.array_equal(_contrast_above(levels, background, level, dark_ink), contrast > level)

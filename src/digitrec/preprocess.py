@@ -226,10 +226,10 @@ def _contrast_above(values: np.ndarray, background: int, level: float, dark_ink:
 
     `background` is in ink units (inverted when the ink is dark), as _canvas_contrast takes it.
     """
-    step = int(np.floor(level)) + 1  # whole contrasts above level
+    step = int(np.floor(level)) + 1  # the least whole contrast above level
     if dark_ink:
-        return values < 255 - background - step + 1
-    return values >= min(background + step, 256)
+        return values <= (255 - background) - step  # at least `step` below the paper
+    return values >= background + step
 
 
 def _canvas_contrast(values: np.ndarray, background: int, dark_ink: bool) -> np.ndarray:
@@ -339,8 +339,9 @@ def _strokes(
 
     Hysteresis in one labelling: blobs of the faint mask are strokes when they hold
     a core not much smaller than the largest one; the rest are specks. `contrast`
-    may be a window of the image; `image_shape` is the whole image's, which the
-    emptiness thresholds are relative to. Raises EmptyDrawingError if no ink.
+    is the window of the image that holds every pixel above `low` (and no empty
+    border); `image_shape` is the whole image's, which the emptiness thresholds
+    are relative to. Raises EmptyDrawingError if no ink.
     """
     labels, count = label_blobs(contrast > low)
     cores = contrast > high
@@ -353,8 +354,10 @@ def _strokes(
     keep[0] = False
     region = np.take(keep, labels)
     core = cores & region
-    # With one blob, its box is the whole window (which holds exactly the faint mask).
-    x0, y0, x1, y1 = _bounding_box(labels == int(np.argmax(sizes))) if count > 1 else (0, 0, *labels.shape[::-1])
+    if count == 1:  # its box is the whole window
+        x0, y0, x1, y1 = 0, 0, labels.shape[1], labels.shape[0]
+    else:
+        x0, y0, x1, y1 = _bounding_box(labels == int(np.argmax(sizes)))
     extent = max(x1 - x0, y1 - y0)
     too_little = np.count_nonzero(core) < options.min_ink_fraction * image_shape[0] * image_shape[1]
     if too_little or extent < max(3, options.min_digit_extent * max(image_shape)):
