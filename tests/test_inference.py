@@ -7,7 +7,15 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitrec.errors import ConfigError, EmptyDrawingError, ImageDecodeError
-from digitrec.inference import Recognizer, RecognizerConfig, shifted_copies, softmax
+from digitrec.inference import (
+    DigitReading,
+    Prediction,
+    Recognizer,
+    RecognizerConfig,
+    _certainty,
+    shifted_copies,
+    softmax,
+)
 from digitrec.weights import shipped_checkpoint
 
 
@@ -104,6 +112,31 @@ def test_reading_a_line_of_digits(recognizer, mnist):
     assert line.text == "".join(str(mnist.test.labels[i]) for i in picks)
     boxes = [d.box for d in line.digits]
     assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+
+
+def test_two_touching_ones_are_read_as_two_digits(recognizer):
+    image = Image.new("L", (200, 140), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(60, 20), (50, 115)], fill=0, width=9)
+    draw.line([(68, 20), (78, 115)], fill=0, width=9)
+    assert recognizer.read_array(np.asarray(image)).text == "11"
+
+
+def _reading(probabilities: list[float]) -> DigitReading:
+    prediction = Prediction(
+        digit=0, label="0", confidence=max(probabilities), probabilities=tuple(probabilities), top_k=(),
+        uncertain=False, image=np.zeros((28, 28), np.uint8),
+    )  # fmt: skip
+    return DigitReading((0, 0, 1, 1), prediction)
+
+
+def test_certainty_counts_odds_over_the_runner_up_not_the_probability():
+    sure = [0.91] + [0.01] * 9  # a clean digit under label smoothing: odds 91 to 1
+    unsure = [0.77, 0.05] + [0.18 / 8] * 8  # nearly as probable, but odds only 15 to 1
+    assert _certainty([_reading(sure)]) == pytest.approx(_certainty([_reading([0.99] + [0.001] * 9)]))
+    assert _certainty([_reading(unsure)]) < _certainty([_reading(sure)]) - 0.5
+    # Two sure digits cost little more than one: a split into digits the model is sure of wins.
+    assert _certainty([_reading(sure)] * 2) > _certainty([_reading(unsure)])
 
 
 def test_shifted_copies_move_ink_by_one_pixel():

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitrec.errors import EmptyDrawingError, ImageError
-from digitrec.segment import merge_prior, split_digits
+from digitrec.segment import merge_prior, segment_line, split_digits
 
 
 def tile(digit: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -91,3 +91,24 @@ def test_merge_prior_favours_close_narrow_pieces_only():
     assert merge_prior(left, (40, 10, 60, 100), height) < merge_prior(left, (24, 10, 45, 100), height)
     assert merge_prior(left, (60, 0, 90, 100), height) is None  # 0.3 heights apart: two digits
     assert merge_prior(left, (20, 0, 110, 100), height) is None  # together wider than any digit
+
+
+def test_sliver_of_a_stroke_joins_its_digit_but_a_lone_one_stays():
+    image = Image.new("L", (260, 130), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(20, 25), (82, 25), (45, 110)], fill=0, width=8)  # a "7"...
+    draw.line([(98, 40), (98, 100)], fill=0, width=2)  # ...with a hairline split off its stroke
+    draw.line([(190, 20), (190, 110)], fill=0, width=8)  # a "1", as wide as the strokes
+    crops = split_digits(np.asarray(image))
+    assert len(crops) == 2
+    assert crops[0].box[2] >= 98 and crops[1].box[0] >= 180
+
+
+def test_narrow_blob_is_offered_as_two_digits():
+    image = Image.new("L", (200, 140), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(60, 20), (50, 115)], fill=0, width=9)  # two "1"s leaning apart,
+    draw.line([(68, 20), (78, 115)], fill=0, width=9)  # touching at the top
+    (blob,) = segment_line(np.asarray(image))
+    assert blob.width_ratio < 0.5  # narrower than most single digits
+    assert any(len(choice) == 2 for choice in blob.choices)

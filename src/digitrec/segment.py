@@ -21,7 +21,7 @@ import numpy as np
 
 from digitrec.errors import EmptyDrawingError, TooManyDigitsError
 from digitrec.imageops import bounding_boxes, grow_labels, label_blobs
-from digitrec.preprocess import PreprocessOptions, ink_mask, mnist_from_ink
+from digitrec.preprocess import PreprocessOptions, estimate_stroke, ink_mask, mnist_from_ink
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ _DIGIT_ASPECT = 0.8
 _SPLIT_WIDTH = 0.944
 _SPLIT_CUT_INK = 0.6
 _SPLIT_SHARPNESS = 2.0  # log-odds per unit of that rule; the model's certainty weighs in too
-_SPLIT_FROM = 0.75  # blobs narrower than this many line heights are always one digit
+# Blobs narrower than this many line heights are always one digit. Narrow blobs are still
+# offered cuts: two touching "1"s (or an "11" drawn close) are barely wider than one digit.
+_SPLIT_FROM = 0.3
 _MAX_PARTS = 4
 _SHORTEST_DIGIT = 0.45  # a part of a cut blob must be at least this share of the line height
 _CUTS_TO_TRY = 3  # for two parts, this many of the least-inked columns are offered
@@ -49,6 +51,11 @@ _MERGE_MAX_WIDTH = 1.0
 _MERGE_WIDTH = 0.6
 _MERGE_GAP_WEIGHT = 2.0
 _MERGE_SHARPNESS = 4.0
+# A piece (a short bar or dot, or a sliver thinner than this many of the line's stroke widths:
+# a stroke split along its length) joins the digit it overlaps, or one at most this many line
+# heights away. Measured on development lines, lone "1"s are at least one stroke wide.
+_SLIVER = 0.75
+_PIECE_REACH = 0.3
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,7 @@ def segment_line(
     ink, mask, _polarity, _photo = ink_mask(gray, options)
     labels, count = label_blobs(mask)
     boxes = bounding_boxes(labels, count)  # slices per label, label i at index i - 1
-    groups = _merge_pieces(_significant(labels, count, boxes), boxes)
+    groups = _merge_pieces(_significant(labels, count, boxes), boxes, estimate_stroke(mask))
     if not groups:
         raise EmptyDrawingError("no digit found: the image is blank; draw one or more digits")
     line_height = float(np.median([_height(boxes, group) for group in groups]))
@@ -165,7 +172,7 @@ def _all_tall(crops: tuple[DigitCrop, ...], line_height: float) -> bool:
 
 
 def _most_parts(width_ratio: float) -> int:
-    """Cuts worth trying: none for a blob narrower than a wide digit, then one more per 0.6 heights."""
+    """Most parts worth trying: one for a blob narrower than any two digits, then one more per 0.6 heights."""
     if width_ratio < _SPLIT_FROM:
         return 1
     return min(_MAX_PARTS, max(2, int(round(width_ratio / 0.6))))
@@ -196,23 +203,33 @@ def _extent(boxes: list, group: frozenset[int]) -> tuple[int, int, int, int]:
     return x0, y0, max(c.stop for c in cols), max(r.stop for r in rows)
 
 
-def _merge_pieces(kept: list[int], boxes: list) -> list[frozenset[int]]:
-    """Group blobs into digits: x-overlapping blobs first, then short pieces onto a neighbour."""
+def _merge_pieces(kept: list[int], boxes: list, stroke: float) -> list[frozenset[int]]:
+    """Group blobs into digits: x-overlapping blobs first, then pieces onto a neighbour.
+
+    A piece is short (under half the line height: a detached bar or dot) or a
+    sliver (narrower than the line's strokes: a stroke split along its length);
+    even a "1" is a full stroke wide, so neither is a digit on its own.
+    """
     if not kept:
         return []
     line_height = float(np.median([boxes[i - 1][0].stop - boxes[i - 1][0].start for i in kept]))
     groups = _merge_overlapping([frozenset([label]) for label in kept], boxes)
-    short = [g for g in groups if _height(boxes, g) < 0.5 * line_height]
-    tall = [g for g in groups if _height(boxes, g) >= 0.5 * line_height]
-    for piece in short:
-        # A detached bar or dot belongs to the digit it overlaps most in x, if any is near.
-        overlaps = [_x_overlap(_extent(boxes, piece), _extent(boxes, g)) for g in tall]
+
+    def is_piece(group: frozenset[int]) -> bool:
+        x0, y0, x1, y1 = _extent(boxes, group)
+        return y1 - y0 < 0.5 * line_height or x1 - x0 < _SLIVER * stroke
+
+    pieces = [g for g in groups if is_piece(g)]
+    whole = [g for g in groups if not is_piece(g)]
+    for piece in pieces:
+        # A piece belongs to the digit it overlaps most in x, if any is near.
+        overlaps = [_x_overlap(_extent(boxes, piece), _extent(boxes, g)) for g in whole]
         best = int(np.argmax(overlaps)) if overlaps else -1
-        if best >= 0 and overlaps[best] >= -0.15 * line_height:
-            tall[best] = tall[best] | piece
+        if best >= 0 and overlaps[best] >= -_PIECE_REACH * line_height:
+            whole[best] = whole[best] | piece
         else:
-            tall.append(piece)
-    return tall
+            whole.append(piece)
+    return whole
 
 
 def _merge_overlapping(groups: list[frozenset[int]], boxes: list) -> list[frozenset[int]]:
