@@ -4,7 +4,9 @@
    p50 / p99 latency over many calls, after a warm-up; the page's default brush,
    then a thin pen whose strokes preprocessing must rebuild. The same for the 28x28
    PNG of an MNIST test digit that http_load.py sends (already laid out as
-   MNIST, so preprocessing passes it through).
+   MNIST, so preprocessing passes it through). The calls are split into rounds,
+   the images taking turns, and each figure is the median over the rounds: on a
+   shared machine, a busy spell then moves one round, not the result.
 2. Batch throughput in images/s of the shipped model on already-prepared 28x28
    inputs, ONNX Runtime and PyTorch eager side by side, alternating so both
    see the same machine load (median of several rounds).
@@ -44,18 +46,36 @@ def canvas_png(brush: int = 18) -> bytes:
     return buffer.getvalue()
 
 
-def single_image_latency(recognizer: Recognizer, data: bytes, calls: int) -> dict:
-    for _ in range(50):
-        recognizer.predict_bytes(data)
+def single_image_latency(recognizer: Recognizer, images: dict[str, bytes], calls: int, rounds: int) -> dict:
+    """Per image: p50 / p99 / mean of `calls` timed calls in each round, medians over the rounds."""
+    per_round: dict[str, list[dict]] = {name: [] for name in images}
+    for name, data in images.items():
+        for _ in range(50):
+            recognizer.predict_bytes(data)
+    for _ in range(rounds):
+        for name, data in images.items():  # taking turns: each round sees the same machine load
+            per_round[name].append(timed_calls(recognizer, data, calls // rounds))
+    results = {}
+    for name, data in images.items():
+        runs = per_round[name]
+        results[name] = {
+            "calls": calls // rounds * rounds, "rounds": rounds,
+            **{key: median([run[key] for run in runs]) for key in ("p50_ms", "p99_ms", "mean_ms")},
+            "p50_per_round_ms": [run["p50_ms"] for run in runs],
+            "answer": recognizer.predict_bytes(data).label,
+            "stages_p50_ms": stage_latency(recognizer, data, calls // rounds),
+        }  # fmt: skip
+    return results
+
+
+def timed_calls(recognizer: Recognizer, data: bytes, calls: int) -> dict:
     times = []
     for _ in range(calls):
         start = time.perf_counter()
         recognizer.predict_bytes(data)
         times.append(time.perf_counter() - start)
     ms = np.array(times) * 1000
-    return {"calls": calls, "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
-            "mean_ms": float(ms.mean()), "answer": recognizer.predict_bytes(data).label,
-            "stages_p50_ms": stage_latency(recognizer, data, calls)}  # fmt: skip
+    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)), "mean_ms": float(ms.mean())}
 
 
 def stage_latency(recognizer: Recognizer, data: bytes, calls: int) -> dict[str, float]:
@@ -90,24 +110,20 @@ def throughput(backends: dict, batch: int, rounds: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=5000, help="timed calls per image, over all rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of single-image calls and of throughput")
     args = parser.parse_args()
     recognizer = Recognizer()
-    single = single_image_latency(recognizer, canvas_png(), args.calls)
-    print("single image:", single, flush=True)
-    thin_pen = single_image_latency(recognizer, canvas_png(brush=5), args.calls)
-    print("thin pen:", thin_pen, flush=True)
-    mnist_digit = single_image_latency(recognizer, digit_png()[0], args.calls)
-    print("28x28 MNIST digit:", mnist_digit, flush=True)
+    images = {"single_image": canvas_png(), "thin_pen": canvas_png(brush=5), "mnist_digit": digit_png()[0]}
+    latency = single_image_latency(recognizer, images, args.calls, args.rounds)
+    for name, result in latency.items():
+        print(f"{name}:", result, flush=True)
     backends = {"onnxruntime": OnnxBackend(shipped_onnx()), "pytorch": TorchBackend(shipped_checkpoint())}
     batches = {}
     for batch in (1, 64, 256, 1024):
         batches[str(batch)] = throughput(backends, batch, args.rounds)
         print(f"batch {batch}:", {k: round(v) for k, v in batches[str(batch)].items()}, "images/s", flush=True)
-    save_json("latency.json", {"machine": machine(), "single_image": single, "thin_pen": thin_pen,
-                               "mnist_digit": mnist_digit,
-                               "throughput": batches})  # fmt: skip
+    save_json("latency.json", {"machine": machine(), **latency, "throughput": batches})
 
 
 if __name__ == "__main__":

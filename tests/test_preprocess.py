@@ -106,11 +106,18 @@ def specks() -> np.ndarray:
     return gray
 
 
+def faint_smudge() -> np.ndarray:
+    """One blob standing out from the paper, but by less than ink must (min_contrast)."""
+    gray = np.full((280, 280), 255, np.uint8)
+    gray[100:180, 120:140] = 240
+    return gray
+
+
 @pytest.mark.parametrize(
     "gray",
     [np.full((280, 280), 255, np.uint8), np.zeros((280, 280), np.uint8), np.full((50, 70), 128, np.uint8),
-     noise(6), noise(10), specks()],
-    ids=["white", "black", "grey", "noise6", "noise10", "specks"],
+     noise(6), noise(10), specks(), faint_smudge()],
+    ids=["white", "black", "grey", "noise6", "noise10", "specks", "faint-smudge"],
 )
 def test_blank_images_are_empty(gray):
     with pytest.raises(EmptyDrawingError, match="no digit found"):

@@ -93,7 +93,8 @@ class AppContext:
             self.store.release_connections()
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request.
     return request.app.state.context
 
 
