@@ -112,3 +112,15 @@ def test_narrow_blob_is_offered_as_two_digits():
     (blob,) = segment_line(np.asarray(image))
     assert blob.width_ratio < 0.5  # narrower than most single digits
     assert any(len(choice) == 2 for choice in blob.choices)
+
+
+def test_part_much_shorter_than_the_line_is_not_offered_as_a_digit():
+    image = Image.new("L", (200, 140), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(50, 20), (50, 115)], fill=0, width=9)  # a "6" drawn as a stem...
+    draw.ellipse([54, 62, 104, 115], outline=0, width=8)  # ...and a bowl half the line's height
+    (blob,) = segment_line(np.asarray(image))
+    assert blob.width_ratio > 0.3  # wide enough to be offered cuts
+    height = blob.choices[0][0].box[3] - blob.choices[0][0].box[1]
+    for choice in blob.choices:  # the bowl alone would read as a confident "0"
+        assert all(c.box[3] - c.box[1] >= 0.7 * height for c in choice)

@@ -39,7 +39,10 @@ _SPLIT_SHARPNESS = 2.0  # log-odds per unit of that rule; the model's certainty 
 # offered cuts: two touching "1"s (or an "11" drawn close) are barely wider than one digit.
 _SPLIT_FROM = 0.3
 _MAX_PARTS = 4
-_SHORTEST_DIGIT = 0.45  # a part of a cut blob must be at least this share of the line height
+# A part of a cut blob must be at least this share of the line height. Digits of a line are
+# about as tall as each other, so a shorter part is a fragment (a "6"'s bowl, a "2"'s tail)
+# that the model may still read confidently; fitted on development seeds 100-105.
+_SHORTEST_DIGIT = 0.7
 _CUTS_TO_TRY = 3  # for two parts, this many of the least-inked columns are offered
 _SPECK_RATIO = 0.05  # blobs under 5% of the largest blob's area are dots of dust...
 _STACKED_SPECK_RATIO = 0.01  # ...unless above or below a digit and not tiny: a broken-off piece
