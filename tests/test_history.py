@@ -216,6 +216,22 @@ def test_add_rejects_a_malformed_prediction(tmp_path, change):
         store.add(_new(**change))
 
 
+def test_add_many_stores_all_in_order_in_one_transaction(store):
+    news = [_new(str(digit)) for digit in (3, 1, 4, 1, 5)]
+    ids = store.add_many(news)
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    assert [store.get(item_id).answer for item_id in ids] == ["3", "1", "4", "1", "5"]
+    items, total = store.list(limit=5)
+    assert total == 5 and [item.id for item in items] == ids[::-1]  # newest first, same timestamp
+    assert store.add_many([]) == []
+
+
+def test_add_many_with_one_malformed_prediction_stores_none(store):
+    with pytest.raises(HistoryInputError):
+        store.add_many([_new("1"), _new("2", confidence=float("nan")), _new("3")])
+    assert store.list()[1] == 0
+
+
 def test_concurrent_writers_all_land(store):
     ids: list[int] = []
     failures: list[BaseException] = []

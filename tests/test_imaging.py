@@ -194,3 +194,45 @@ def test_fuzz_only_typed_errors(data):
     except ImageError:
         return
     assert gray.ndim == 2 and gray.dtype == np.uint8
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (1, 1), (3, 200), (97, 5)])
+def test_encode_png_is_a_png_that_pillow_reads_back_exactly(shape):
+    from digitrec.imaging import encode_png
+
+    gray = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    png = encode_png(gray)
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()  # checks each chunk's CRC and the zlib stream
+        assert image.format == "PNG" and image.mode == "L" and image.size == shape[::-1]
+        assert np.array_equal(np.asarray(image), gray)
+    assert np.array_equal(decode_image(png), gray)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 5), np.uint8), np.zeros((4, 4, 3), np.uint8), np.zeros(7, np.uint8)])
+def test_encode_png_refuses_what_is_not_a_grayscale_image(bad):
+    from digitrec.imaging import encode_png
+
+    with pytest.raises(ValueError, match="encode_png"):
+        encode_png(bad)
+
+
+def test_thumbnail_keeps_a_small_image_and_shrinks_a_large_one():
+    from digitrec.imaging import thumbnail_png
+
+    small = np.random.default_rng(1).integers(0, 256, (28, 40), dtype=np.uint8)
+    assert np.array_equal(decode_image(thumbnail_png(small)), small)
+    large = np.zeros((300, 150), np.uint8)
+    assert decode_image(thumbnail_png(large)).shape == (96, 48)
+
+
+def test_open_image_reads_the_size_before_decoding():
+    from digitrec.imaging import image_to_gray, open_image
+
+    buffer = io.BytesIO()
+    Image.new("L", (300, 200), 9).save(buffer, format="PNG")
+    image = open_image(buffer.getvalue())
+    assert image.size == (300, 200)
+    assert image_to_gray(image).shape == (200, 300)
+    with pytest.raises(ImageTooLargeError):
+        open_image(buffer.getvalue(), DecodeLimits(max_pixels=300 * 200 - 1))

@@ -13,7 +13,7 @@ import numpy as np
 
 from digitrec.backends import ModelInfo
 from digitrec.errors import HistoryError
-from digitrec.history import HistoryStore, NewPrediction
+from digitrec.history import HistoryStore, NewPrediction, check_new
 from digitrec.imaging import encode_png, thumbnail_png
 from digitrec.inference import LineReading, Prediction
 
@@ -36,12 +36,38 @@ def record_digit(
     """Store one digit's answer; `preprocessed_png` saves encoding the model input twice."""
     if store is None:
         return NOT_RECORDED
-    new = NewPrediction(
+    return _add(store, digit_record(source, thumbnail_png(gray), prediction, model, preprocessed_png))
+
+
+def digit_record(
+    source: str, thumbnail: bytes, prediction: Prediction, model: ModelInfo, preprocessed_png: bytes | None = None
+) -> NewPrediction:
+    """What the history keeps of one digit's answer; `thumbnail` is the input's (`thumbnail_png`)."""
+    return NewPrediction(
         source=source, kind="digit", answer=prediction.label, confidence=prediction.confidence,
         probabilities=list(prediction.probabilities), model_name=model.name, model_version=model.version,
-        preprocessed_png=preprocessed_png or encode_png(prediction.image), thumbnail_png=thumbnail_png(gray),
+        preprocessed_png=preprocessed_png or encode_png(prediction.image), thumbnail_png=thumbnail,
     )  # fmt: skip
-    return _add(store, new)
+
+
+def record_many(store: HistoryStore, news: list[NewPrediction]) -> list[Recorded]:
+    """Store answers in one transaction; one the store refuses is not saved, the others still are."""
+    valid: list[int] = []
+    for index, new in enumerate(news):
+        try:
+            check_new(new)
+            valid.append(index)
+        except HistoryError as exc:
+            log.warning("prediction answered but not saved to history: %s", exc)
+    recorded = [NOT_RECORDED] * len(news)
+    try:
+        ids = store.add_many([news[index] for index in valid])
+    except HistoryError as exc:
+        log.warning("%d prediction(s) answered but not saved to history: %s", len(valid), exc)
+        return recorded
+    for index, history_id in zip(valid, ids, strict=True):
+        recorded[index] = Recorded(history_id=history_id, saved=True)
+    return recorded
 
 
 def record_line(

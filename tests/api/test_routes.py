@@ -36,6 +36,55 @@ def test_predict_json_data_url(client, digit_png):
     assert response.status_code == 200 and response.json()["label"] == label
 
 
+def test_small_images_on_the_event_loop_and_large_ones_in_a_thread_get_the_same_answer(tmp_path, digit_png):
+    from fastapi.testclient import TestClient
+
+    png, label = digit_png(4)  # 280x280: 78,400 pixels
+    bodies = []
+    for inline_max_pixels in (512 * 512, 0):  # on the event loop; in a worker thread
+        settings = Settings(database_url=f"sqlite:///{tmp_path}/h{inline_max_pixels}.sqlite3",
+                            inline_max_pixels=inline_max_pixels)  # fmt: skip
+        with TestClient(create_app(settings)) as client:
+            response = client.post("/api/predict", files={"file": ("d.png", png, "image/png")})
+        assert response.status_code == 200
+        bodies.append(response.json())
+    assert bodies[0]["label"] == bodies[1]["label"] == label
+    assert bodies[0]["probabilities"] == bodies[1]["probabilities"]
+    assert bodies[0]["preprocessed"] == bodies[1]["preprocessed"]
+
+
+def test_concurrent_requests_each_get_their_own_answer_and_history_item(settings, digit_png):
+    import anyio
+    import httpx
+
+    images = [digit_png(i) for i in range(12)]
+
+    async def send_all() -> list[dict]:
+        app = create_app(settings)
+        results: list[dict] = [{}] * len(images)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+            async def send(i: int) -> None:
+                png, _label = images[i]
+                response = await client.post("/api/predict", files={"file": ("d.png", png, "image/png")})
+                results[i] = response.json()
+
+            async with anyio.create_task_group() as tasks:
+                for i in range(len(images)):
+                    tasks.start_soon(send, i)
+            history = await client.get("/api/history", params={"limit": 50})
+        app.state.context.release()
+        return results + [history.json()]
+
+    *results, history = anyio.run(send_all)
+    assert [r["label"] for r in results] == [label for _png, label in images]
+    ids = [r["history_id"] for r in results]
+    assert all(r["saved"] for r in results) and len(set(ids)) == len(images)
+    stored = {item["id"]: item["answer"] for item in history["items"]}
+    assert {i: stored[i] for i in ids} == {r["history_id"]: r["label"] for r in results}
+
+
 def test_batch_answers_in_order_with_per_item_errors(client, digit_png, blank_png):
     (a, la), (b, lb) = digit_png(2), digit_png(3)
     files = [("files", ("a.png", a, "image/png")), ("files", ("blank.png", blank_png, "image/png")),
@@ -140,7 +189,7 @@ def test_an_unexpected_failure_is_a_500_without_a_traceback(settings, digit_png,
     from fastapi.testclient import TestClient
 
     context = AppContext.build(settings)
-    monkeypatch.setattr(context.recognizer, "predict_array", lambda gray: 1 / 0)
+    monkeypatch.setattr(context.recognizer, "predict_prepared", lambda prepared: 1 / 0)
     with TestClient(create_app(settings, context), raise_server_exceptions=False) as client:
         png, _ = digit_png(0)
         response = client.post("/api/predict", files={"file": ("d.png", png, "image/png")})
@@ -155,10 +204,10 @@ def test_a_broken_history_database_does_not_fail_the_prediction(settings, digit_
 
     context = AppContext.build(settings)
 
-    def disk_full(new):
+    def disk_full(news):
         raise HistoryUnavailableError("database or disk is full")
 
-    monkeypatch.setattr(context.store, "add", disk_full)
+    monkeypatch.setattr(context.store, "add_many", disk_full)
     with TestClient(create_app(settings, context)) as client:
         png, label = digit_png(0)
         response = client.post("/api/predict", files={"file": ("d.png", png, "image/png")})

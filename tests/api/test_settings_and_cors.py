@@ -82,6 +82,13 @@ def test_concurrency_is_a_positive_setting():
         Settings.from_env({"DIGITREC_CONCURRENCY": "0"})
 
 
+def test_inline_max_pixels_is_zero_or_more():
+    assert Settings.from_env({}).inline_max_pixels == 512 * 512
+    assert Settings.from_env({"DIGITREC_INLINE_MAX_PIXELS": "0"}).inline_max_pixels == 0
+    with pytest.raises(ConfigError, match="inline_max_pixels"):
+        Settings.from_env({"DIGITREC_INLINE_MAX_PIXELS": "-1"})
+
+
 def test_no_more_requests_are_recognised_at_once_than_the_concurrency():
     active, peak, lock = 0, 0, threading.Lock()
 

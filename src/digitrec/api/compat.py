@@ -38,9 +38,9 @@ async def seed_predict(request: Request, ctx: ContextDep) -> JSONResponse | Plai
     limit = ctx.settings.max_upload_bytes
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         payload = await read_image_payload(request, limit)
-        result = await ctx.recognise(predict_payload, ctx, payload)
+        result = await predict_payload(ctx, payload)
         return JSONResponse({"predicted_digit": result.digit, **result.model_dump(mode="json")})
     text = (await read_body(request, limit)).decode("utf-8", errors="replace")
     data = decode_data_url(data_url_from_text(text))
-    result = await ctx.recognise(predict_payload, ctx, ImagePayload(data, "draw"))
+    result = await predict_payload(ctx, ImagePayload(data, "draw"))
     return PlainTextResponse(str(result.digit))

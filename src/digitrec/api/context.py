@@ -10,16 +10,38 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
+from PIL import Image
 
+from digitrec.api.microbatch import MicroBatcher
 from digitrec.api.settings import Settings
 from digitrec.backends import ModelInfo
-from digitrec.errors import DigitrecError, HistoryDisabledError, HistoryUnavailableError, ModelUnavailableError
-from digitrec.history import HistoryStore
-from digitrec.imaging import DecodeLimits
-from digitrec.inference import Recognizer, RecognizerConfig
+from digitrec.errors import (
+    DigitrecError,
+    HistoryDisabledError,
+    HistoryUnavailableError,
+    ModelUnavailableError,
+)
+from digitrec.history import HistoryStore, NewPrediction
+from digitrec.imaging import DecodeLimits, image_to_gray, open_image, thumbnail_png
+from digitrec.inference import Prediction, Recognizer, RecognizerConfig
+from digitrec.preprocess import Preprocessed, to_mnist
+from digitrec.recording import NOT_RECORDED, Recorded, record_many
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Most digits a model call or a history transaction takes at once: under load a
+# batch holds the requests that arrived during the previous one.
+MODEL_BATCH = 32
+HISTORY_BATCH = 64
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    """An input image made ready for the model, and its thumbnail for the history (None without history)."""
+
+    prepared: Preprocessed
+    thumbnail_png: bytes | None
 
 
 @dataclass
@@ -30,6 +52,8 @@ class AppContext:
     store: HistoryStore | None
     history_error: str | None
     _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
+    _model_batches: MicroBatcher[Preprocessed, Prediction] | None = field(default=None, init=False, repr=False)
+    _history_batches: MicroBatcher[NewPrediction, Recorded] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -76,6 +100,45 @@ class AppContext:
             raise HistoryUnavailableError(f"the history database is unavailable: {self.history_error}")
         return self.store
 
+    async def prepare(self, data: bytes) -> PreparedInput:
+        """Decode and preprocess one image: here on the event loop when it is small, else in a worker thread.
+
+        A canvas-sized image takes a millisecond or two of work that holds the
+        GIL wherever it runs, so handing it to a thread would only add the cost
+        of the hop; a photo takes longer, and other requests go on meanwhile.
+        """
+        recognizer = self.recognizer
+        image = open_image(data, recognizer.config.limits)  # the header only: cheap whatever the size
+        if image.width * image.height <= self.settings.inline_max_pixels:
+            return self._prepare(image)
+        try:
+            return await self.recognise(self._prepare, image)
+        finally:
+            image.close()  # a request cancelled before its turn leaves it open
+
+    def _prepare(self, image: Image.Image) -> PreparedInput:
+        gray = image_to_gray(image)
+        prepared = to_mnist(gray, self.recognizer.config.preprocess)
+        return PreparedInput(prepared, thumbnail_png(gray) if self.store is not None else None)
+
+    async def classify(self, prepared: Preprocessed) -> Prediction:
+        """The model's answer, in one ONNX Runtime call with the other requests waiting for the model."""
+        if self._model_batches is None:
+            self._model_batches = MicroBatcher(self.recognizer.predict_prepared, MODEL_BATCH, "model")
+        return await self._model_batches.submit(prepared)
+
+    async def record(self, new: NewPrediction) -> Recorded:
+        """Save an answer to the history, in one transaction with the others waiting to be saved.
+
+        Answers "not saved" (and logs why) when history is off or the database fails.
+        """
+        if self.store is None:
+            return NOT_RECORDED
+        if self._history_batches is None:
+            store = self.store
+            self._history_batches = MicroBatcher(lambda news: record_many(store, news), HISTORY_BATCH, "history")
+        return await self._history_batches.submit(new)
+
     async def recognise(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking recognition work in a worker thread, `settings.concurrency` at a time.
 
@@ -88,7 +151,10 @@ class AppContext:
         return await anyio.to_thread.run_sync(functools.partial(work, *args), limiter=self._limiter)
 
     def release(self) -> None:
-        """At server shutdown: hand pooled database connections back (the app may start again)."""
+        """At server shutdown: finish queued batches, hand pooled connections back (the app may start again)."""
+        for batcher in (self._model_batches, self._history_batches):
+            if batcher is not None:
+                batcher.close()
         if self.store is not None:
             self.store.release_connections()
 

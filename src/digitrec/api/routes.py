@@ -15,7 +15,7 @@ from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, Pr
 from digitrec.errors import DigitrecError, HistoryError
 from digitrec.imaging import decode_image, encode_png
 from digitrec.preprocess import Preprocessed, to_mnist
-from digitrec.recording import record_digit, record_line
+from digitrec.recording import NOT_RECORDED, digit_record, record_digit, record_line
 from digitrec.weights import model_card
 
 router = APIRouter(prefix="/api", tags=["recognition"])
@@ -54,14 +54,17 @@ BATCH_BODY = {
 }
 
 
-def predict_payload(ctx: AppContext, payload: ImagePayload) -> PredictionOut:
-    """Decode, recognise, record: runs in a worker thread, off the event loop."""
+async def predict_payload(ctx: AppContext, payload: ImagePayload) -> PredictionOut:
+    """Decode, recognise, record; the model runs on its own thread, off the event loop (see AppContext)."""
     started = time.perf_counter()
-    gray = decode_image(payload.data, ctx.recognizer.config.limits)
-    prediction = ctx.recognizer.predict_array(gray)
+    ready = await ctx.prepare(payload.data)
+    prediction = await ctx.classify(ready.prepared)
     elapsed_ms = 1000 * (time.perf_counter() - started)
     preprocessed_png = encode_png(prediction.image)
-    recorded = record_digit(ctx.store, payload.source, gray, prediction, ctx.model_info, preprocessed_png)
+    recorded = NOT_RECORDED
+    if ready.thumbnail_png is not None:
+        new = digit_record(payload.source, ready.thumbnail_png, prediction, ctx.model_info, preprocessed_png)
+        recorded = await ctx.record(new)
     return PredictionOut.of(prediction, ctx.model_info, elapsed_ms, recorded, preprocessed_png)
 
 
@@ -84,7 +87,7 @@ async def predict(request: Request, ctx: ContextDep) -> Response:
     """Recognise one digit: multipart field `file`, or JSON `{"image": "data:image/png;base64,..."}`."""
     ctx.ensure_model()  # 503 before reading a large body when no model is loaded
     payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
-    return json_response(await ctx.recognise(predict_payload, ctx, payload))
+    return json_response(await predict_payload(ctx, payload))
 
 
 @router.post("/predict/batch", response_model=BatchOut, responses=ERROR_RESPONSES, openapi_extra=BATCH_BODY)

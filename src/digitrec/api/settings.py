@@ -33,6 +33,10 @@ class Settings:
     # Requests recognised at once per process. Preprocessing runs under the GIL, so on a
     # few cores more threads only take turns at it, each turn costing a switch.
     concurrency: int = 2
+    # Images up to this many pixels (a drawing canvas) are decoded and preprocessed on the
+    # event loop: their millisecond or two of work holds the GIL in a thread too, and the
+    # hop to a thread and back cost more CPU than that work (benchmarks/http_load.py).
+    inline_max_pixels: int = 512 * 512
     # glibc malloc arenas for the process (0: glibc's default of 8 per core). Each thread that
     # allocates may get an arena of its own that holds on to freed memory; with two, the
     # server's peak memory under the HTTP load benchmark was about 5 MiB lower.
@@ -52,6 +56,8 @@ class Settings:
         for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads", "concurrency"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.inline_max_pixels < 0:
+            raise ConfigError(f"inline_max_pixels must be 0 (all in threads) or more, got {self.inline_max_pixels}")
         if self.malloc_arenas < 0:
             raise ConfigError(f"malloc_arenas must be 0 (glibc's default) or more, got {self.malloc_arenas}")
 

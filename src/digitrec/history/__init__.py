@@ -15,10 +15,11 @@ from digitrec.history._errors import (
     HistoryNotFoundError,
     HistoryUnavailableError,
 )
-from digitrec.history._records import SOURCES, HistoryItem, NewPrediction
+from digitrec.history._records import SOURCES, HistoryItem, NewPrediction, check_new
 from digitrec.history._store import HistoryStore
 
 __all__ = [
+    "SOURCES",
     "HistoryError",
     "HistoryInputError",
     "HistoryItem",
@@ -26,6 +27,6 @@ __all__ = [
     "HistoryStore",
     "HistoryUnavailableError",
     "NewPrediction",
-    "SOURCES",
+    "check_new",
     "default_database_url",
 ]

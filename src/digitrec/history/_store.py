@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import BinaryIO, Self
@@ -36,6 +36,8 @@ from digitrec.history._schema import Prediction
 logger = logging.getLogger(__name__)
 
 _INSERT = insert(Prediction.__table__).returning(Prediction.__table__.c.id)  # Core: no ORM layer
+# Several rows in one statement (SQLAlchemy's "insertmanyvalues"), ids in the order of the rows.
+_INSERT_MANY = insert(Prediction.__table__).returning(Prediction.__table__.c.id, sort_by_parameter_order=True)
 
 EXPORT_BATCH = 500  # rows fetched at a time, so a large export does not load every image at once
 
@@ -80,23 +82,26 @@ class HistoryStore:
 
     def add(self, new: NewPrediction) -> int:
         """Store one prediction, stamped now (UTC); return its id."""
-        check_new(new)
-        values = {
-            "created_at": datetime.now(UTC),
-            "source": new.source,
-            "kind": new.kind,
-            "answer": new.answer,
-            "confidence": float(new.confidence),
-            "probabilities": new.probabilities,
-            "model_name": new.model_name,
-            "model_version": new.model_version,
-            "preprocessed_png": new.preprocessed_png,
-            "thumbnail_png": new.thumbnail_png,
-        }
-        # A prepared Core INSERT ... RETURNING on a plain connection: this runs once per
-        # request, and an ORM session (or building the statement anew) costs several times more.
+        return self.add_many([new])[0]
+
+    def add_many(self, news: Sequence[NewPrediction]) -> list[int]:
+        """Store several predictions in one transaction (all or none); return their ids in order.
+
+        The service's history writer saves the predictions of requests that
+        arrive together this way: one commit instead of one per request.
+        """
+        for new in news:
+            check_new(new)
+        if not news:
+            return []
+        now = datetime.now(UTC)
+        rows = [_values(new, now) for new in news]
+        # A prepared Core INSERT ... RETURNING on a plain connection: an ORM session
+        # (or building the statement anew) costs several times more per row.
         with self._write_lock, self._connection("record a prediction") as connection:
-            return int(connection.execute(_INSERT, values).scalar_one())
+            if len(rows) == 1:
+                return [int(connection.execute(_INSERT, rows[0]).scalar_one())]
+            return [int(item_id) for item_id in connection.execute(_INSERT_MANY, rows).scalars()]
 
     def list(self, limit: int = 20, offset: int = 0) -> tuple[list[HistoryItem], int]:
         """One page of items, newest first, and the total number of items."""
@@ -217,3 +222,18 @@ class HistoryStore:
         if row is None:
             raise HistoryNotFoundError(item_id)
         return row
+
+
+def _values(new: NewPrediction, now: datetime) -> dict[str, object]:
+    return {
+        "created_at": now,
+        "source": new.source,
+        "kind": new.kind,
+        "answer": new.answer,
+        "confidence": float(new.confidence),
+        "probabilities": new.probabilities,
+        "model_name": new.model_name,
+        "model_version": new.model_version,
+        "preprocessed_png": new.preprocessed_png,
+        "thumbnail_png": new.thumbnail_png,
+    }
