@@ -21,19 +21,18 @@ from digitrec.errors import (
     HistoryUnavailableError,
     ModelUnavailableError,
 )
-from digitrec.history import HistoryStore, NewPrediction
-from digitrec.imaging import DecodeLimits, image_to_gray, open_image, thumbnail_png
+from digitrec.history import HistoryStore
+from digitrec.imaging import DecodeLimits, encode_png, image_to_gray, open_image, thumbnail_png
 from digitrec.inference import Prediction, Recognizer, RecognizerConfig
 from digitrec.preprocess import Preprocessed, to_mnist
-from digitrec.recording import NOT_RECORDED, Recorded, record_many
+from digitrec.recording import NOT_RECORDED, Recorded, digit_record, record_many
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Most digits a model call or a history transaction takes at once: under load a
-# batch holds the requests that arrived during the previous one.
-MODEL_BATCH = 32
-HISTORY_BATCH = 64
+# Most requests answered in one batch (one model call, one history transaction): under
+# load a batch holds the requests that arrived while the previous one was answered.
+ANSWER_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,15 @@ class PreparedInput:
     thumbnail_png: bytes | None
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One request's answer: the model's prediction, the PNG of what it saw, and the history record."""
+
+    prediction: Prediction
+    preprocessed_png: bytes
+    recorded: Recorded
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -52,8 +60,7 @@ class AppContext:
     store: HistoryStore | None
     history_error: str | None
     _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
-    _model_batches: MicroBatcher[Preprocessed, Prediction] | None = field(default=None, init=False, repr=False)
-    _history_batches: MicroBatcher[NewPrediction, Recorded] | None = field(default=None, init=False, repr=False)
+    _answers: MicroBatcher[tuple[PreparedInput, str], Answer] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -121,23 +128,28 @@ class AppContext:
         prepared = to_mnist(gray, self.recognizer.config.preprocess)
         return PreparedInput(prepared, thumbnail_png(gray) if self.store is not None else None)
 
-    async def classify(self, prepared: Preprocessed) -> Prediction:
-        """The model's answer, in one ONNX Runtime call with the other requests waiting for the model."""
-        if self._model_batches is None:
-            self._model_batches = MicroBatcher(self.recognizer.predict_prepared, MODEL_BATCH, "model")
-        return await self._model_batches.submit(prepared)
+    async def answer(self, ready: PreparedInput, source: str) -> Answer:
+        """Recognise and record one prepared image, on the answering thread, off the event loop.
 
-    async def record(self, new: NewPrediction) -> Recorded:
-        """Save an answer to the history, in one transaction with the others waiting to be saved.
-
-        Answers "not saved" (and logs why) when history is off or the database fails.
+        That thread takes every request waiting (up to ANSWER_BATCH) at once:
+        one ONNX Runtime call, one history transaction, one wake-up of the event
+        loop. ONNX Runtime and SQLite release the GIL, so the event loop goes on
+        with the next requests meanwhile. One thread for both, not one each:
+        every hand-off of the GIL between threads costs CPU of its own.
         """
-        if self.store is None:
-            return NOT_RECORDED
-        if self._history_batches is None:
-            store = self.store
-            self._history_batches = MicroBatcher(lambda news: record_many(store, news), HISTORY_BATCH, "history")
-        return await self._history_batches.submit(new)
+        if self._answers is None:
+            self._answers = MicroBatcher(self._answer_batch, ANSWER_BATCH, "answers")
+        return await self._answers.submit((ready, source))
+
+    def _answer_batch(self, requests: list[tuple[PreparedInput, str]]) -> list[Answer]:
+        predictions = self.recognizer.predict_prepared([ready.prepared for ready, _source in requests])
+        pngs = [encode_png(prediction.image) for prediction in predictions]
+        recorded = [NOT_RECORDED] * len(requests)
+        if self.store is not None:  # then prepare() made each thumbnail
+            news = [digit_record(source, ready.thumbnail_png, prediction, self.model_info, png)  # type: ignore[arg-type]
+                    for (ready, source), prediction, png in zip(requests, predictions, pngs, strict=True)]  # fmt: skip
+            recorded = record_many(self.store, news)
+        return [Answer(*parts) for parts in zip(predictions, pngs, recorded, strict=True)]
 
     async def recognise(self, work: Callable[..., T], *args: Any) -> T:
         """Run blocking recognition work in a worker thread, `settings.concurrency` at a time.
@@ -152,9 +164,8 @@ class AppContext:
 
     def release(self) -> None:
         """At server shutdown: finish queued batches, hand pooled connections back (the app may start again)."""
-        for batcher in (self._model_batches, self._history_batches):
-            if batcher is not None:
-                batcher.close()
+        if self._answers is not None:
+            self._answers.close()
         if self.store is not None:
             self.store.release_connections()
 

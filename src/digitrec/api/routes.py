@@ -15,7 +15,7 @@ from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, Pr
 from digitrec.errors import DigitrecError, HistoryError
 from digitrec.imaging import decode_image, encode_png
 from digitrec.preprocess import Preprocessed, to_mnist
-from digitrec.recording import NOT_RECORDED, digit_record, record_digit, record_line
+from digitrec.recording import record_digit, record_line
 from digitrec.weights import model_card
 
 router = APIRouter(prefix="/api", tags=["recognition"])
@@ -55,17 +55,12 @@ BATCH_BODY = {
 
 
 async def predict_payload(ctx: AppContext, payload: ImagePayload) -> PredictionOut:
-    """Decode, recognise, record; the model runs on its own thread, off the event loop (see AppContext)."""
+    """Decode and preprocess, then recognise and record off the event loop (see AppContext.answer)."""
     started = time.perf_counter()
     ready = await ctx.prepare(payload.data)
-    prediction = await ctx.classify(ready.prepared)
+    answer = await ctx.answer(ready, payload.source)
     elapsed_ms = 1000 * (time.perf_counter() - started)
-    preprocessed_png = encode_png(prediction.image)
-    recorded = NOT_RECORDED
-    if ready.thumbnail_png is not None:
-        new = digit_record(payload.source, ready.thumbnail_png, prediction, ctx.model_info, preprocessed_png)
-        recorded = await ctx.record(new)
-    return PredictionOut.of(prediction, ctx.model_info, elapsed_ms, recorded, preprocessed_png)
+    return PredictionOut.of(answer.prediction, ctx.model_info, elapsed_ms, answer.recorded, answer.preprocessed_png)
 
 
 def read_payload(ctx: AppContext, payload: ImagePayload) -> ReadingOut:

@@ -29,9 +29,9 @@ class Settings:
     max_batch: int = 64
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
     uncertain_below: float = 0.7
-    threads: int = 1  # ONNX Runtime threads per request: requests already run in parallel
-    # Requests recognised at once per process. Preprocessing runs under the GIL, so on a
-    # few cores more threads only take turns at it, each turn costing a switch.
+    threads: int = 1  # ONNX Runtime threads per model call: the event loop needs the other core
+    # Large images (see inline_max_pixels) decoded and preprocessed at once per process, in
+    # threads. That work holds the GIL, so on a few cores more threads only take turns at it.
     concurrency: int = 2
     # Images up to this many pixels (a drawing canvas) are decoded and preprocessed on the
     # event loop: their millisecond or two of work holds the GIL in a thread too, and the

@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Every option can also be set by an environment variable: DIGITREC_HOST, DIGITREC_PORT, "
         "DIGITREC_WORKERS, DIGITREC_MODEL, DIGITREC_DATABASE_URL, DIGITREC_HISTORY, DIGITREC_MAX_UPLOAD_BYTES, "
         "DIGITREC_MAX_PIXELS, DIGITREC_MAX_BATCH, DIGITREC_CORS_ORIGINS (comma-separated), DIGITREC_UNCERTAIN_BELOW, "
-        "DIGITREC_THREADS, DIGITREC_CONCURRENCY, DIGITREC_MALLOC_ARENAS.",
+        "DIGITREC_THREADS, DIGITREC_CONCURRENCY, DIGITREC_INLINE_MAX_PIXELS, DIGITREC_MALLOC_ARENAS.",
     )
     p.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, help="port (default 8000)")
@@ -33,8 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--uncertain-below", type=float,
                    help="answers less confident than this are flagged uncertain (default 0.7)")  # fmt: skip
     p.add_argument("--cors-origins", help="comma-separated origins allowed to call the API from a browser")
-    p.add_argument("--threads", type=int, help="ONNX Runtime threads per request (default 1)")
-    p.add_argument("--concurrency", type=int, help="requests recognised at once per process (default 2)")
+    p.add_argument("--threads", type=int, help="ONNX Runtime threads per model call (default 1)")
+    p.add_argument("--concurrency", type=int,
+                   help="large images decoded and preprocessed at once per process (default 2)")  # fmt: skip
+    p.add_argument("--inline-max-pixels", type=int,
+                   help="images up to this size are prepared on the event loop, larger ones in threads "
+                        "(default 262144, 512x512; 0: all in threads)")  # fmt: skip
     p.add_argument("--malloc-arenas", type=int,
                    help="glibc malloc arenas per process, 0 for glibc's default (default 2: less memory)")  # fmt: skip
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
@@ -49,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = {
         "host": args.host, "port": args.port, "workers": args.workers, "database_url": args.database_url,
         "history": args.history, "max_upload_bytes": args.max_upload_bytes, "threads": args.threads,
-        "concurrency": args.concurrency, "max_pixels": args.max_pixels, "max_batch": args.max_batch,
+        "concurrency": args.concurrency, "inline_max_pixels": args.inline_max_pixels,
+        "max_pixels": args.max_pixels, "max_batch": args.max_batch,
         "uncertain_below": args.uncertain_below, "malloc_arenas": args.malloc_arenas,
         "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
         "cors_origins": tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
