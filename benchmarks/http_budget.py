@@ -20,7 +20,8 @@ what the goals need: twice the reference server's throughput at 8 (read from
 benchmarks/out/http_load.json when it exists) and, for a p99 under 50 ms at 32
 closed-loop clients, more than 32 / 0.050 = 640 requests/s (Little's law: the
 mean latency is clients / throughput, and a first-come server keeps each
-request's latency near the mean).
+request's latency near the mean). Last, `digitrec serve` itself under the same
+load, for what the parts add up to in a real server.
 
     python benchmarks/http_budget.py                   # about 1 minute
 """
@@ -37,7 +38,7 @@ import time
 from pathlib import Path
 
 from _common import load_json, machine, save_json
-from http_load import ServerSpec, canvas_28_png, closed_loop, free_port, multipart, stop_server
+from http_load import OURS, ServerSpec, canvas_28_png, closed_loop, free_port, measure, multipart, stop_server
 
 from digitrec.api.schemas import PredictionOut
 from digitrec.backends import ModelInfo
@@ -50,6 +51,7 @@ from digitrec.recording import Recorded, digit_record, record_many
 HERE = Path(__file__).resolve().parent
 P99_GOAL_S, CLIENTS_AT_P99 = 0.050, 32
 HISTORY_BATCH = 8  # requests per history transaction at 8 clients
+HISTORY = f"history insert (one transaction per {HISTORY_BATCH} requests, a share)"
 
 
 def framework_floor(png: bytes, duration: float, warmup: float) -> dict:
@@ -62,6 +64,13 @@ def framework_floor(png: bytes, duration: float, warmup: float) -> dict:
         return asyncio.run(closed_loop(port, ServerSpec("bare"), multipart(png), 8, warmup, duration, proc.pid))
     finally:
         stop_server(proc)
+
+
+def our_server(png: bytes, duration: float, warmup: float) -> dict:
+    """`digitrec serve` (history on) under the same load: what the parts add up to in practice."""
+    settings = argparse.Namespace(levels=[8], duration=duration, warmup=warmup)
+    with tempfile.TemporaryDirectory(prefix="http_budget_") as tmp:
+        return asyncio.run(measure(ServerSpec(OURS), multipart(png), settings, Path(tmp)))["levels"][0]
 
 
 def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -84,7 +93,7 @@ def our_work(png: bytes, runs: int) -> dict[str, float]:
     recognizer = Recognizer(RecognizerConfig(threads=1))
     info: ModelInfo = recognizer.info
     parts: dict[str, list[float]] = {"decode + preprocess + thumbnail": [], "model call": [],
-                                     "preprocessed PNG": [], "history insert": [], "JSON answer": []}  # fmt: skip
+                                     "preprocessed PNG": [], HISTORY: [], "JSON answer": []}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="http_budget_") as tmp, HistoryStore(f"sqlite:///{tmp}/h.sqlite3") as store:
         waiting: list[NewPrediction] = []
         for i in range(runs + 50):  # the first 50 warm up
@@ -101,12 +110,12 @@ def our_work(png: bytes, runs: int) -> dict[str, float]:
             t4 = time.perf_counter()
             PredictionOut.of(prediction, info, 1.0, Recorded(i, True), preprocessed_png).model_dump_json()
             t5 = time.perf_counter()
-            if len(waiting) == HISTORY_BATCH:  # the writer thread's transaction, a share per request
+            if len(waiting) == HISTORY_BATCH:  # the answering thread's transaction, a share per request
                 started = time.perf_counter()
                 record_many(store, waiting)
                 insert_ms, waiting = 1000 * (time.perf_counter() - started) / HISTORY_BATCH, []
                 if i >= 50:
-                    parts["history insert"].append(insert_ms)
+                    parts[HISTORY].append(insert_ms)
             if i >= 50:
                 for name, seconds in (("decode + preprocess + thumbnail", t1 - t0), ("model call", t2 - t1),
                                       ("preprocessed PNG", t3 - t2), ("JSON answer", t5 - t4)):  # fmt: skip
@@ -124,6 +133,7 @@ def main() -> None:
     png, _label = canvas_28_png()
     floor = framework_floor(png, args.duration, args.warmup)
     work = our_work(png, args.runs)
+    served = our_server(png, args.duration, args.warmup)
     under_gil = floor["server_cpu_ms_per_request"] + sum(ms for name, ms in work.items() if name != "model call")
     ceiling = 1000 / under_gil
     needed = {"p99_c32": CLIENTS_AT_P99 / P99_GOAL_S}
@@ -135,10 +145,12 @@ def main() -> None:
     for name, ms in work.items():
         print(f"  {name:<34}{ms:7.3f} ms")
     print(f"under the GIL per request: {under_gil:.2f} ms -> at most {ceiling:.0f} req/s per process")
+    print(f"digitrec serve at 8 clients: {served['server_cpu_ms_per_request']:.2f} ms CPU/request, "
+          f"{served['throughput_rps']:.0f} req/s")  # fmt: skip
     for goal, rate in needed.items():
         print(f"  the {goal} goal needs more than {rate:.0f} req/s")
     data = {"machine": machine(), "settings": vars(args), "framework_floor": floor, "work_ms": work,
-            "under_gil_ms": under_gil, "ceiling_rps": ceiling, "needed_rps": needed}  # fmt: skip
+            "under_gil_ms": under_gil, "ceiling_rps": ceiling, "needed_rps": needed, "served": served}  # fmt: skip
     print("wrote", save_json(args.out, data))
 
 

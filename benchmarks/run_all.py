@@ -22,6 +22,7 @@ SCRIPTS = (
     ("latency.py",),
     ("http_load.py",),
     ("http_load.py", "--image", "mnist", "--out", "http_load_mnist.json"),
+    ("http_budget.py",),
     ("soak.py",),
 )
 FIGURES = HERE / "figures"  # pictures for BENCHMARKS.md, drawn from the JSON results
@@ -222,6 +223,35 @@ def http_mnist_section(data: dict | None) -> list[str]:
                         f"**{goals['our_p99_ms_c32']:.0f} ms**; peak RSS ratio **{goals['rss_peak_ratio']:.3f}**.", ""]
 
 
+def http_budget_section(data: dict | None) -> list[str]:
+    """Where one request's CPU goes, and the ceiling that puts on one process."""
+    lines = ["### Where a request's CPU goes", "", "Command: `python benchmarks/http_budget.py` (after http_load.py, "
+             "whose reference throughput it reads)", ""]  # fmt: skip
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    floor, served, needed = data["framework_floor"], data["served"], data["needed_rps"]
+    lines += [f"Machine: {machine_line(data)}. The image of the HTTP load above. Everything but the model call "
+              "holds Python's GIL, so one process does it one request at a time.", "",
+              f"| part of one request (our own work: in process, median of {data['settings']['runs']}) | ms |",
+              "|---|---:|",
+              f"| web stack alone (`benchmarks/bare_server.py` at 8 clients: HTTP, multipart form, a fixed answer), "
+              f"server CPU | {floor['server_cpu_ms_per_request']:.2f} |"]  # fmt: skip
+    lines += [f"| {name} | {ms:.3f} |" for name, ms in data["work_ms"].items()]
+    lines += ["",
+              f"Under the GIL (all but the model call): **{data['under_gil_ms']:.2f} ms**, so one process "
+              f"answers at most **{data['ceiling_rps']:.0f} requests/s** even with nothing lost between the parts. "
+              f"`digitrec serve` itself, measured the same way: {served['throughput_rps']:.0f} requests/s at "
+              f"{served['server_cpu_ms_per_request']:.2f} ms of CPU per request; the difference is what a busy server "
+              "adds to the parts (hand-offs between threads, colder caches). The goals need more than "
+              + " and ".join(f"**{rate:.0f}** requests/s ({_NEEDS[goal]})" for goal, rate in needed.items()) + ".",
+              ""]  # fmt: skip
+    return lines
+
+
+_NEEDS = {"throughput_c8": "twice the reference at 8 clients",
+          "p99_c32": "a p99 under 50 ms at 32 closed-loop clients: the mean latency is 32 / throughput"}  # fmt: skip
+
+
 def table_rows(data: dict) -> list[str]:
     return [f"| {server} | {level} | {row['throughput_rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
             f"{row['errors']} | {row['server_cpu_ms_per_request']:.1f} |"
@@ -266,6 +296,7 @@ def write_report() -> None:
     lines += latency_section(load_json("latency.json"))
     lines += http_section(load_json("http_load.json"))
     lines += http_mnist_section(load_json("http_load_mnist.json"))
+    lines += http_budget_section(load_json("http_budget.json"))
     lines += soak_section(load_json("soak.json"))
     REPORT.write_text("\n".join(lines))
     print(f"wrote {REPORT}")
