@@ -63,7 +63,7 @@ def test_environment_variables_are_parsed_and_checked():
 
 
 def test_malloc_arenas_are_capped_for_this_process_and_its_workers(monkeypatch):
-    assert Settings.from_env({}).malloc_arenas == 2
+    assert Settings.from_env({}).malloc_arenas == 1
     assert Settings.from_env({"DIGITREC_MALLOC_ARENAS": "0"}).malloc_arenas == 0
     with pytest.raises(ConfigError, match="malloc_arenas"):
         Settings.from_env({"DIGITREC_MALLOC_ARENAS": "-1"})

@@ -32,7 +32,9 @@ T = TypeVar("T")
 
 # Most requests answered in one batch (one model call, one history transaction): under
 # load a batch holds the requests that arrived while the previous one was answered.
-ANSWER_BATCH = 32
+# ONNX Runtime keeps buffers sized for the largest batch it has run; the model's cost
+# per image hardly falls beyond a few, so more would only hold more memory.
+ANSWER_BATCH = 8
 
 
 @dataclass(frozen=True)

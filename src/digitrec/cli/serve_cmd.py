@@ -40,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="images up to this size are prepared on the event loop, larger ones in threads "
                         "(default 262144, 512x512; 0: all in threads)")  # fmt: skip
     p.add_argument("--malloc-arenas", type=int,
-                   help="glibc malloc arenas per process, 0 for glibc's default (default 2: less memory)")  # fmt: skip
+                   help="glibc malloc arenas per process, 0 for glibc's default (default 1: less memory)")  # fmt: skip
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(run=run)
 
