@@ -1,7 +1,7 @@
 """Micro-batching: requests that arrive together share one call on a thread of its own.
 
-    model = MicroBatcher(recognizer.predict_prepared, max_batch=32, name="model")
-    prediction = await model.submit(prepared)      # from any coroutine
+    model = MicroBatcher(recognizer.predict_prepared, max_batch=8, name="model")
+    prediction = await model.submit(prepared)      # from any coroutine on the event loop
 
 A waiting request costs one queue entry; the thread takes everything queued
 (up to `max_batch`), makes one call for all of it, and wakes the event loop
