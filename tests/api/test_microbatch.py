@@ -15,10 +15,12 @@ class Recorder:
 
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
+        self.entered = threading.Event()
         self.gate = threading.Event()
         self.gate.set()
 
     def __call__(self, items: list[int]) -> list[int]:
+        self.entered.set()
         self.gate.wait(5)
         self.batches.append(list(items))
         return [item * 10 for item in items]
@@ -31,9 +33,10 @@ def test_each_request_gets_its_own_result_in_a_shared_batch():
     async def main() -> list[int]:
         process.gate.clear()  # the first batch waits, so the others queue up behind it
         first = asyncio.ensure_future(batcher.submit(0))
-        await asyncio.sleep(0.05)
+        while not process.entered.is_set():  # the thread holds the first batch
+            await asyncio.sleep(0.01)
         rest = [asyncio.ensure_future(batcher.submit(i)) for i in range(1, 6)]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # each task queues its item at its first step
         process.gate.set()
         return await asyncio.gather(first, *rest)
 

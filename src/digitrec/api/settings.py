@@ -35,7 +35,7 @@ class Settings:
     concurrency: int = 2
     # Images up to this many pixels (a drawing canvas) are decoded and preprocessed on the
     # event loop: their millisecond or two of work holds the GIL in a thread too, and the
-    # hop to a thread and back cost more CPU than that work (benchmarks/http_load.py).
+    # hop to a thread and back cost more CPU than that work (benchmarks/http_budget.py).
     inline_max_pixels: int = 512 * 512
     # glibc malloc arenas for the process (0: glibc's default of 8 per core). Each thread that
     # allocates may get an arena of its own that holds on to freed memory. Under closed-loop
