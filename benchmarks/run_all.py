@@ -23,6 +23,7 @@ SCRIPTS = (
     ("http_load.py",),
     ("http_load.py", "--image", "mnist", "--out", "http_load_mnist.json"),
     ("http_budget.py",),
+    ("http_load.py", "--also-workers", "2", "--levels", "8", "32", "--out", "http_load_workers.json"),
     ("soak.py",),
 )
 FIGURES = HERE / "figures"  # pictures for BENCHMARKS.md, drawn from the JSON results
@@ -248,6 +249,33 @@ def http_budget_section(data: dict | None) -> list[str]:
     return lines
 
 
+def http_workers_section(data: dict | None) -> list[str]:
+    """What a second worker process buys, and what the machine itself allows."""
+    command = "python benchmarks/http_load.py --also-workers 2 --levels 8 32 --out http_load_workers.json"
+    lines = ["### A second worker process", "", f"Command: `{command}`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    results, cores = data["results"], data["machine"]["cores"]
+    reference = results["reference"]
+    lines += [f"Machine: {machine_line(data)}. The image of the HTTP load above, medians of "
+              f"{data['settings']['repeats']} repeats, all servers alternating. *Machine cap*: the most requests/s "
+              f"{cores} fully busy cores allow at that server's CPU per request plus the load generator's, "
+              "which runs on the same cores.", "",
+              "| server | req/s at 8 | ratio to reference | req/s at 32 | p99 at 32 | machine cap at 32 | peak RSS "
+              "| RSS ratio |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for server, result in results.items():
+        at8, at32 = result["levels"]["8"], result["levels"]["32"]
+        cap = cores * 1000.0 / (at32["server_cpu_ms_per_request"] + at32["client_cpu_ms_per_request"])
+        lines.append(f"| {server} | {at8['throughput_rps']:.0f} | "
+                     f"{at8['throughput_rps'] / reference['levels']['8']['throughput_rps']:.2f} | "
+                     f"{at32['throughput_rps']:.0f} | {at32['p99_ms']:.0f} ms | {cap:.0f} | "
+                     f"{result['rss_peak_mib']:.0f} MiB | {result['rss_peak_mib'] / reference['rss_peak_mib']:.2f} |")
+    return lines + ["", "A p99 under 50 ms at 32 closed-loop clients needs more than 640 requests/s (the mean "
+                        "latency is 32 / throughput); twice the reference needs a second process, and a second "
+                        "process needs more memory than the goal of half the reference's.", ""]  # fmt: skip
+
+
 _NEEDS = {"throughput_c8": "twice the reference at 8 clients",
           "p99_c32": "a p99 under 50 ms at 32 closed-loop clients: the mean latency is 32 / throughput"}  # fmt: skip
 
@@ -297,6 +325,7 @@ def write_report() -> None:
     lines += http_section(load_json("http_load.json"))
     lines += http_mnist_section(load_json("http_load_mnist.json"))
     lines += http_budget_section(load_json("http_budget.json"))
+    lines += http_workers_section(load_json("http_load_workers.json"))
     lines += soak_section(load_json("soak.json"))
     REPORT.write_text("\n".join(lines))
     print(f"wrote {REPORT}")
