@@ -75,6 +75,24 @@ def test_malloc_arenas_are_capped_for_this_process_and_its_workers(monkeypatch):
     assert took is (platform.libc_ver()[0] == "glibc")
 
 
+def test_settings_load_without_the_web_stack():
+    """`digitrec serve --workers N` supervises its workers from a process that reads only the settings."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from digitrec.api import Settings\n"
+        "Settings.from_env({'DIGITREC_WORKERS': '2'})\n"
+        "print(sorted(m for m in ('fastapi', 'onnxruntime', 'sqlalchemy') if m in sys.modules))\n"
+        "from digitrec.api import create_app\n"
+        "print(callable(create_app))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["[]", "True"]
+
+
 def test_concurrency_is_a_positive_setting():
     assert Settings.from_env({}).concurrency == 2
     assert Settings.from_env({"DIGITREC_CONCURRENCY": "4"}).concurrency == 4

@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from digitrec.api import Settings, create_app
+    from digitrec.api import Settings
 
     overrides = {
         "host": args.host, "port": args.port, "workers": args.workers, "database_url": args.database_url,
@@ -64,9 +64,11 @@ def run(args: argparse.Namespace) -> int:
     limit_malloc_arenas(settings.malloc_arenas)
     print(f"digitrec: serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
     if settings.workers == 1:
+        from digitrec.api import create_app
+
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
         return 0
-    # Worker processes build their own app from the environment.
+    # Worker processes build their own app from the environment; this one only supervises them.
     os.environ.update(_as_environment(settings))
     uvicorn.run("digitrec.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level=settings.log_level)  # fmt: skip
