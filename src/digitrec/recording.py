@@ -29,16 +29,6 @@ class Recorded:
 NOT_RECORDED = Recorded(history_id=None, saved=False)
 
 
-def record_digit(
-    store: HistoryStore | None, source: str, gray: np.ndarray, prediction: Prediction, model: ModelInfo,
-    preprocessed_png: bytes | None = None,
-) -> Recorded:
-    """Store one digit's answer; `preprocessed_png` saves encoding the model input twice."""
-    if store is None:
-        return NOT_RECORDED
-    return _add(store, digit_record(source, thumbnail_png(gray), prediction, model, preprocessed_png))
-
-
 def digit_record(
     source: str, thumbnail: bytes, prediction: Prediction, model: ModelInfo, preprocessed_png: bytes | None = None
 ) -> NewPrediction:

@@ -3,6 +3,7 @@ import io
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 
 from digitrec.api import Settings, create_app
@@ -96,6 +97,22 @@ def test_batch_answers_in_order_with_per_item_errors(client, digit_png, blank_pn
     assert [r["ok"] for r in results] == [True, False, False, True]
     assert results[0]["prediction"]["label"] == la and results[3]["prediction"]["label"] == lb
     assert results[1]["status"] == 422 and results[2]["status"] == 400
+    # Both digits are in the history (one transaction), under their own ids and answers.
+    saved = {r["prediction"]["history_id"]: r["prediction"]["label"] for r in results if r["ok"]}
+    assert all(r["prediction"]["saved"] for r in results if r["ok"]) and len(saved) == 2
+    items = {item["id"]: item for item in client.get("/api/history").json()["items"]}
+    assert {i: items[i]["answer"] for i in saved} == saved
+    assert {items[i]["source"] for i in saved} == {"api"}
+
+
+def test_batch_without_history_answers_unsaved(digit_png):
+    png, label = digit_png(4)
+    with TestClient(create_app(Settings(history=False))) as client:
+        response = client.post("/api/predict/batch", files=[("files", ("a.png", png, "image/png"))] * 2)
+    assert response.status_code == 200
+    predictions = [r["prediction"] for r in response.json()["results"]]
+    assert [p["label"] for p in predictions] == [label, label]
+    assert [(p["saved"], p["history_id"]) for p in predictions] == [(False, None), (False, None)]
 
 
 def test_read_returns_the_string_boxes_and_confidences(client, mnist):

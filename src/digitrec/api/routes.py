@@ -13,9 +13,9 @@ from digitrec.api.errors import ERROR_RESPONSES, status_for
 from digitrec.api.payload import ImagePayload, read_files, read_image_payload
 from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, PredictionOut, ReadingOut
 from digitrec.errors import DigitrecError, HistoryError
-from digitrec.imaging import decode_image, encode_png
+from digitrec.imaging import decode_image, encode_png, thumbnail_png
 from digitrec.preprocess import Preprocessed, to_mnist
-from digitrec.recording import record_digit, record_line
+from digitrec.recording import NOT_RECORDED, digit_record, record_line, record_many
 from digitrec.weights import model_card
 
 router = APIRouter(prefix="/api", tags=["recognition"])
@@ -106,16 +106,23 @@ def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Excepti
         except DigitrecError as exc:
             outcomes.append(exc)
     ready = [outcome for outcome in outcomes if not isinstance(outcome, DigitrecError)]
-    predictions = iter(ctx.recognizer.predict_prepared([prepared for _gray, prepared in ready]))
+    predictions = ctx.recognizer.predict_prepared([prepared for _gray, prepared in ready])
     elapsed_ms = 1000 * (time.perf_counter() - started)  # the whole batch's
+    pngs = [encode_png(prepared.image) for _gray, prepared in ready]
+    if ctx.store is None:
+        recorded = [NOT_RECORDED] * len(ready)
+    else:  # one transaction for the whole batch
+        news = [digit_record("api", thumbnail_png(gray), prediction, ctx.model_info, png)
+                for (gray, _prepared), prediction, png in zip(ready, predictions, pngs, strict=True)]  # fmt: skip
+        recorded = record_many(ctx.store, news)
+    answers = iter(zip(predictions, pngs, recorded, strict=True))
     results = []
     for (filename, _data), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, DigitrecError):
             results.append(BatchItemOut(ok=False, filename=filename, error=str(outcome), status=status_for(outcome)))
             continue
-        prediction, png = next(predictions), encode_png(outcome[1].image)
-        recorded = record_digit(ctx.store, "api", outcome[0], prediction, ctx.model_info, png)
-        out = PredictionOut.of(prediction, ctx.model_info, elapsed_ms, recorded, png)
+        prediction, png, saved = next(answers)
+        out = PredictionOut.of(prediction, ctx.model_info, elapsed_ms, saved, png)
         results.append(BatchItemOut(ok=True, filename=filename, prediction=out))
     return results
 
