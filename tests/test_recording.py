@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from digitrec.errors import HistoryUnavailableError
 from digitrec.history import HistoryStore, NewPrediction
-from digitrec.recording import NOT_RECORDED, record_many
+from digitrec.recording import NOT_RECORDED, record_digits, record_many
 
 
 def _new(answer: str, confidence: float = 0.9) -> NewPrediction:
@@ -40,3 +43,17 @@ def test_a_failing_database_marks_every_answer_not_saved(store, monkeypatch, cap
     assert record_many(store, [_new("1"), _new("2")]) == [NOT_RECORDED, NOT_RECORDED]
     assert "not saved" in caplog.text and "disk is full" in caplog.text
 
+
+
+def test_record_digits_keeps_each_digits_source_and_saves_nothing_with_history_off(store):
+    from digitrec.backends import ModelInfo
+    from digitrec.inference import Recognizer
+
+    recognizer = Recognizer()
+    predictions = recognizer.predict_images(np.zeros((2, 28, 28), dtype=np.uint8))
+    model = ModelInfo("best", tuple("0123456789"), Path("best.onnx"), "v1", "onnxruntime")
+    digits = [("draw", b"thumb", predictions[0], b"png"), ("upload", b"thumb", predictions[1], b"png")]
+    recorded = record_digits(store, model, digits)
+    assert [store.get(r.history_id).source for r in recorded] == ["draw", "upload"]
+    off = [(source, None, prediction, png) for source, _thumb, prediction, png in digits]
+    assert record_digits(None, model, off) == [NOT_RECORDED, NOT_RECORDED]

@@ -40,6 +40,20 @@ def digit_record(
     )  # fmt: skip
 
 
+def record_digits(
+    store: HistoryStore | None, model: ModelInfo, digits: list[tuple[str, bytes | None, Prediction, bytes]]
+) -> list[Recorded]:
+    """Store digits' answers in one transaction: (source, thumbnail, prediction, preprocessed PNG) each.
+
+    With history off (`store` None) nothing is saved, and the thumbnails may be None.
+    """
+    if store is None:
+        return [NOT_RECORDED] * len(digits)
+    news = [digit_record(source, thumbnail, prediction, model, png)  # type: ignore[arg-type]
+            for source, thumbnail, prediction, png in digits]  # fmt: skip
+    return record_many(store, news)
+
+
 def record_many(store: HistoryStore, news: list[NewPrediction]) -> list[Recorded]:
     """Store answers in one transaction; one the store refuses is not saved, the others still are."""
     valid: list[int] = []

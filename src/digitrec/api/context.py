@@ -25,7 +25,7 @@ from digitrec.history import HistoryStore
 from digitrec.imaging import DecodeLimits, encode_png, image_to_gray, open_image, thumbnail_png
 from digitrec.inference import Prediction, Recognizer, RecognizerConfig
 from digitrec.preprocess import Preprocessed, to_mnist
-from digitrec.recording import NOT_RECORDED, Recorded, digit_record, record_many
+from digitrec.recording import Recorded, record_digits
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -146,11 +146,9 @@ class AppContext:
     def _answer_batch(self, requests: list[tuple[PreparedInput, str]]) -> list[Answer]:
         predictions = self.recognizer.predict_prepared([ready.prepared for ready, _source in requests])
         pngs = [encode_png(prediction.image) for prediction in predictions]
-        recorded = [NOT_RECORDED] * len(requests)
-        if self.store is not None:  # then prepare() made each thumbnail
-            news = [digit_record(source, ready.thumbnail_png, prediction, self.model_info, png)  # type: ignore[arg-type]
-                    for (ready, source), prediction, png in zip(requests, predictions, pngs, strict=True)]  # fmt: skip
-            recorded = record_many(self.store, news)
+        digits = [(source, ready.thumbnail_png, prediction, png)  # prepare() made thumbnails when history is on
+                  for (ready, source), prediction, png in zip(requests, predictions, pngs, strict=True)]  # fmt: skip
+        recorded = record_digits(self.store, self.model_info, digits)
         return [Answer(*parts) for parts in zip(predictions, pngs, recorded, strict=True)]
 
     async def recognise(self, work: Callable[..., T], *args: Any) -> T:

@@ -15,7 +15,7 @@ from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, Pr
 from digitrec.errors import DigitrecError, HistoryError
 from digitrec.imaging import decode_image, encode_png, thumbnail_png
 from digitrec.preprocess import Preprocessed, to_mnist
-from digitrec.recording import NOT_RECORDED, digit_record, record_line, record_many
+from digitrec.recording import record_digits, record_line
 from digitrec.weights import model_card
 
 router = APIRouter(prefix="/api", tags=["recognition"])
@@ -109,12 +109,9 @@ def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Excepti
     predictions = ctx.recognizer.predict_prepared([prepared for _gray, prepared in ready])
     elapsed_ms = 1000 * (time.perf_counter() - started)  # the whole batch's
     pngs = [encode_png(prepared.image) for _gray, prepared in ready]
-    if ctx.store is None:
-        recorded = [NOT_RECORDED] * len(ready)
-    else:  # one transaction for the whole batch
-        news = [digit_record("api", thumbnail_png(gray), prediction, ctx.model_info, png)
-                for (gray, _prepared), prediction, png in zip(ready, predictions, pngs, strict=True)]  # fmt: skip
-        recorded = record_many(ctx.store, news)
+    digits = [("api", thumbnail_png(gray) if ctx.store is not None else None, prediction, png)
+              for (gray, _prepared), prediction, png in zip(ready, predictions, pngs, strict=True)]  # fmt: skip
+    recorded = record_digits(ctx.store, ctx.model_info, digits)  # one transaction for the whole batch
     answers = iter(zip(predictions, pngs, recorded, strict=True))
     results = []
     for (filename, _data), outcome in zip(files, outcomes, strict=True):
