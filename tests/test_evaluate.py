@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digitrec.config import EvalConfig
-from digitrec.evaluate import confusion_matrix, evaluate, per_class_scores
+from digitrec.evaluate import accuracy_interval, confusion_matrix, evaluate, per_class_scores
 from digitrec.train import train
 from digitrec.weights import model_card, shipped_checkpoint
 
@@ -33,6 +33,30 @@ def test_a_class_never_predicted_has_zero_precision_not_a_crash():
     assert rows[1]["precision"] == 0.0 and rows[1]["f1"] == 0.0
 
 
+@pytest.mark.parametrize(("right", "total"), [(473, 500), (9967, 10_000), (3, 10), (1, 2)])
+def test_accuracy_interval_bounds_are_where_the_accuracy_is_z_standard_errors_away(right, total):
+    low, high = accuracy_interval(right, total)
+    p = right / total
+    assert low < p < high
+    for bound in (low, high):  # Wilson's bounds solve |p - b| = z * sqrt(b (1 - b) / n)
+        assert abs(p - bound) == pytest.approx(1.96 * np.sqrt(bound * (1 - bound) / total))
+
+
+def test_accuracy_interval_stays_inside_zero_to_one_and_narrows_with_more_images():
+    low, high = accuracy_interval(500, 500)
+    assert high == pytest.approx(1.0) and 0.99 < low < 0.995  # a perfect score is not a certainty
+    low, high = accuracy_interval(0, 500)
+    assert low == pytest.approx(0.0) and 0.005 < high < 0.01
+    small, large = accuracy_interval(95, 100), accuracy_interval(950, 1000)
+    assert large[1] - large[0] < small[1] - small[0]
+
+
+@pytest.mark.parametrize(("right", "total"), [(1, 0), (-1, 10), (11, 10)])
+def test_accuracy_interval_rejects_counts_that_are_not_a_measurement(right, total):
+    with pytest.raises(ValueError):
+        accuracy_interval(right, total)
+
+
 @pytest.fixture(scope="module")
 def two_checkpoints(tmp_path_factory, mnist):
     from digitrec.config import TrainConfig
@@ -55,6 +79,9 @@ def test_evaluation_writes_report_confusion_and_gallery(two_checkpoints, tmp_pat
     assert report.accuracy == pytest.approx(np.trace(report.confusion) / 10_000)
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["accuracy"] == report.accuracy
+    assert saved["errors"] == report.errors == 10_000 - np.trace(report.confusion)
+    low, high = saved["accuracy_interval95"]
+    assert low < report.accuracy < high
     assert len(saved["per_class"]) == 10
     for name in ("confusion.json", "confusion.png", "errors.png"):
         assert (tmp_path / name).stat().st_size > 0

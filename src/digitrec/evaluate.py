@@ -2,12 +2,14 @@
 
     report = evaluate(EvalConfig())          # the shipped model
     report.accuracy, report.per_class, report.confusion
+    accuracy_interval(right, total)          # 95% Wilson interval of any accuracy
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,17 +39,43 @@ class EvalReport:
     models: list[str]
     tta: bool
 
+    @property
+    def errors(self) -> int:
+        return int(self.count - np.trace(self.confusion))
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """95% interval of the accuracy on images like these (see accuracy_interval)."""
+        return accuracy_interval(self.count - self.errors, self.count)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "accuracy": self.accuracy,
+            "accuracy_interval95": list(self.interval),
             "loss": self.loss,
             "count": self.count,
-            "errors": int(self.count - np.trace(self.confusion)),
+            "errors": self.errors,
             "per_class": self.per_class,
             "confusion": self.confusion.tolist(),
             "models": self.models,
             "tta": self.tta,
         }
+
+
+def accuracy_interval(right: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% for z = 1.96) of an accuracy measured as right / total.
+
+    What a test set says about images like it: 473 of 500 lines right is 94.6%,
+    and the rate on lines like them lies between 92.3% and 96.3% with 95% confidence
+    (the count would be unremarkable for any rate in that range). Unlike the plain
+    p +- z * sqrt(p(1 - p) / n), it stays inside [0, 1] and is not zero-width at 100%.
+    """
+    if total <= 0 or not 0 <= right <= total:
+        raise ValueError(f"need 0 <= right <= total and total > 0, got {right} of {total}")
+    p, n, z2 = right / total, total, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def ensemble_probabilities(

@@ -38,8 +38,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict()))
         return 0
-    errors = report.count - int(report.confusion.trace())
-    print(f"test accuracy: {100 * report.accuracy:.2f}%  ({errors} errors in {report.count}), loss {report.loss:.4f}")
+    low, high = report.interval
+    print(
+        f"test accuracy: {100 * report.accuracy:.2f}%  ({report.errors} errors in {report.count}; "
+        f"95% interval {100 * low:.2f}-{100 * high:.2f}%), loss {report.loss:.4f}"
+    )
     print(f"{'class':>6} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}")
     for row in report.per_class:
         print(
