@@ -106,3 +106,14 @@ def test_shipped_model_reaches_its_card_accuracy_on_the_full_test_set(tmp_path):
     # The card rounds to 4 places; the same weights on the same data must give the same figure.
     assert report.accuracy >= card["test_accuracy"] - 0.0001
     assert card["test_accuracy"] >= 0.99
+
+
+def test_evaluate_command_prints_the_accuracy_with_its_interval(two_checkpoints, tmp_path, capsys):
+    from digitrec.cli import main
+
+    assert main(["evaluate", str(two_checkpoints[0]), "--out", str(tmp_path)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    saved = json.loads((tmp_path / "report.json").read_text())
+    low, high = saved["accuracy_interval95"]
+    assert f"{100 * saved['accuracy']:.2f}%  ({saved['errors']} errors in 10000;" in first
+    assert f"95% interval {100 * low:.2f}-{100 * high:.2f}%)" in first
