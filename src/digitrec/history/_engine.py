@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,12 +114,33 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         # busy_timeout first, so that switching to WAL waits for other writers too.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         # WAL: readers never block the writer and a crash loses no committed row.
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         # NORMAL is durable against application crashes in WAL mode, and much faster than FULL.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode, waiting (up to the busy timeout) for other processes.
+
+    SQLite's busy handler does not cover every lock this switch takes: when two
+    processes open a new database at once, one of them can get "database is
+    locked" at once. The mode is stored in the file, so trying again is safe.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause_s = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() + pause_s > deadline:
+                raise
+        time.sleep(pause_s)
+        pause_s = min(2 * pause_s, 0.05)
 
 
 def create_schema(engine: Engine) -> None:
