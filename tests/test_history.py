@@ -257,6 +257,13 @@ def test_concurrent_writers_all_land(store):
     assert store.list(limit=1)[1] == 200
 
 
+def _python(script: str, *args: str) -> subprocess.Popen:
+    """Run `script` in a new interpreter that imports this checkout's digitrec; stderr captured."""
+    src = str(Path(digitrec.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-c", script, *args], env=env, stderr=subprocess.PIPE, text=True)
+
+
 _WRITER = """
 import sys
 from digitrec.history import HistoryStore, NewPrediction
@@ -269,12 +276,7 @@ store.close()
 
 def test_processes_creating_and_writing_at_once_all_succeed(db_url):
     # Both processes also race to create the table on a database that has none yet.
-    src = str(Path(digitrec.__file__).parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    writers = [
-        subprocess.Popen([sys.executable, "-c", _WRITER, db_url], env=env, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
+    writers = [_python(_WRITER, db_url) for _ in range(2)]
     errors = [writer.communicate(timeout=60)[1] for writer in writers]
     assert [writer.returncode for writer in writers] == [0, 0], errors
     with HistoryStore(db_url) as store:
@@ -305,19 +307,9 @@ sys.exit(1 if failures else 0)
 def test_processes_opening_a_new_sqlite_file_at_the_same_instant_all_succeed(tmp_path):
     # SQLite's busy handler does not cover switching a new file to WAL: before
     # that switch was retried, about one round in ten failed with "database is locked".
-    src = str(Path(digitrec.__file__).parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     rounds, period_s = 40, 0.1
     start = f"{time.time() + 3.0:.3f}"  # after both interpreters have imported digitrec
-    openers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _OPENER, str(tmp_path), start, str(rounds), str(period_s)],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    openers = [_python(_OPENER, str(tmp_path), start, str(rounds), str(period_s)) for _ in range(2)]
     errors = [opener.communicate(timeout=120)[1] for opener in openers]
     assert [opener.returncode for opener in openers] == [0, 0], errors
     for i in range(rounds):
