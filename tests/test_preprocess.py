@@ -218,3 +218,20 @@ def test_canvas_contrast_on_raw_levels_matches_its_definition(dark_ink):
         assert np.array_equal(_canvas_contrast(levels, background, dark_ink), contrast)
         for level in (0.0, 7.5, 8.0, 300.0):
             assert np.array_equal(_contrast_above(levels, background, level, dark_ink), contrast > level)
+
+
+@pytest.mark.parametrize("paper, ink", [(255, 0), (0, 255), (230, 40)])
+@pytest.mark.parametrize("width", [3, 8, 18])
+def test_a_speck_far_from_the_digit_changes_nothing(paper, ink, width):
+    """A lone digit takes the one-blob shortcut (strokes' statistics from the image's histogram);
+    with a speck beside it, the speck is labelled and dropped. Both must give the same ink."""
+    image, draw = canvas(size=(560, 560), paper=paper)
+    seven(draw, 140, 120, 300, 2 * width, ink=ink)
+    clean = np.asarray(image.resize((280, 280), Image.Resampling.LANCZOS))  # faint grey edges
+    specked = clean.copy()
+    specked[265:267, 10:12] = ink
+    alone, beside = to_mnist(clean), to_mnist(specked)
+    assert np.array_equal(alone.image, beside.image) and alone.bbox == beside.bbox
+    assert alone.stroke_px == beside.stroke_px
+    (ink_alone, core_alone, *_), (ink_beside, core_beside, *_) = ink_mask(clean), ink_mask(specked)
+    assert np.array_equal(ink_alone, ink_beside) and np.array_equal(core_alone, core_beside)

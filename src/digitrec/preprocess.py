@@ -34,6 +34,9 @@ __all__ = [
 
 DARK_ON_LIGHT = "dark-on-light"
 LIGHT_ON_DARK = "light-on-dark"
+_LEVELS = np.arange(256, dtype=np.float32)  # the 8-bit grey levels, as a lookup table
+_LEVELS_F64 = _LEVELS.astype(np.float64)
+_WHOLE_LEVELS = np.arange(256)
 WORK_FACTOR = 5  # one digit is reshaped at 5x its output size, where strokes are many pixels wide
 
 
@@ -89,7 +92,12 @@ def to_mnist(gray: np.ndarray, options: PreprocessOptions = PreprocessOptions())
     if (laid_out := _already_mnist(values, options)) is not None:
         return laid_out
     found = _find_ink(values, options)
-    digit = mnist_from_ink(found.ink, options)  # the window's ink: no image-sized float arrays
+    # The window's ink: no image-sized float arrays. With no specks dropped, the
+    # window is exactly the ink's box, so there is nothing to crop.
+    if found.strokes.region is None:
+        digit = _digit_from_crop(found.ink, (0, 0, found.ink.shape[1], found.ink.shape[0]), options)
+    else:
+        digit = mnist_from_ink(found.ink, options)
     x0, y0, x1, y1 = digit.bbox
     top, left = found.window[0].start, found.window[1].start
     return Preprocessed(
@@ -113,11 +121,10 @@ def _already_mnist(values: np.ndarray, options: PreprocessOptions) -> Preprocess
     size, box = options.size, options.box
     if values.shape != (size, size):
         return None
-    on = values > 0
-    rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
-    if rows.size == 0 or values.max() < 200:
+    box_of_ink = _extent(values > 0)
+    if box_of_ink is None or values.max() < 200:
         return None
-    x0, y0, x1, y1 = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    x0, y0, x1, y1 = box_of_ink
     mass = values.astype(np.float32)
     total = float(mass.sum())
     if not box - 1 <= max(x1 - x0, y1 - y0) <= box + 1 or total < 25 * 255:
@@ -138,10 +145,10 @@ def _outline_stroke(mask: np.ndarray) -> float:
     digits its median (2.36 px) matches estimate_stroke's (2.33 px) at a fraction of the cost,
     though single digits differ by up to a third; pass-through images report only this one.
     """
-    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=bool)
-    padded[1:-1, 1:-1] = mask
-    edges = np.count_nonzero(padded[:, 1:] != padded[:, :-1]) + np.count_nonzero(padded[1:] != padded[:-1])
-    return 2.0 * np.count_nonzero(mask) / max(edges * np.pi / 4.0, 1.0)
+    count = np.count_nonzero
+    inner = count(mask[:, 1:] != mask[:, :-1]) + count(mask[1:] != mask[:-1])
+    border = count(mask[0]) + count(mask[-1]) + count(mask[:, 0]) + count(mask[:, -1])  # the image's edge
+    return 2.0 * count(mask) / max((inner + border) * np.pi / 4.0, 1.0)
 
 
 # --- finding the ink ----------------------------------------------------------
@@ -171,9 +178,14 @@ class _Ink:
     shape: tuple[int, int]  # the whole image's
     window: tuple[slice, slice]
     ink: np.ndarray  # float32 0..1 over the window
-    core: np.ndarray  # bool stroke cores over the window
+    strokes: _Strokes
     polarity: str
     photo: bool
+
+    @property
+    def core(self) -> np.ndarray:
+        """Bool stroke cores over the window (only ink_mask needs them as pixels)."""
+        return self.strokes.core()
 
 
 def _find_ink(gray: np.ndarray, options: PreprocessOptions) -> _Ink:
@@ -194,23 +206,29 @@ def _find_ink(gray: np.ndarray, options: PreprocessOptions) -> _Ink:
     if _is_flat(counts, background, options.flat_fraction):
         # A clean canvas: contrast is the distance from the background level, so its
         # histogram is the image's, shifted, and only the window needs computing.
-        high, low = _thresholds(_shifted(counts, background), options.min_contrast)
+        contrast_counts = _shifted(counts, background)
+        high, low = _thresholds(contrast_counts, options.min_contrast)
         window = _window(_contrast_above(values, background, low, dark_ink))
         part = _canvas_contrast(values[window], background, dark_ink)
         photo = False
     else:
         contrast = _flatten(255 - values if dark_ink else values)
-        high, low = _thresholds(_histogram(contrast), options.min_contrast)
+        contrast_counts = _histogram(contrast)
+        high, low = _thresholds(contrast_counts, options.min_contrast)
         window = _window(contrast > low)
         part = contrast[window]
         photo = True
-    core, region = _strokes(part, high, low, options, values.shape)
-    return _Ink(values.shape, window, _soft_ink(part, core, region), core, polarity, photo)
+    # Every pixel above `low` lies in the window, so the image's contrast histogram
+    # above `low` is the window's: the strokes' statistics come from it for free.
+    strokes = _strokes(part, contrast_counts, high, low, options, values.shape)
+    return _Ink(values.shape, window, _soft_ink(strokes), strokes, polarity, photo)
 
 
 def _histogram(values: np.ndarray) -> np.ndarray:
     """Counts of each level 0..255 of a uint8 array (Pillow's loop: 3x faster than np.bincount)."""
-    return np.array(Image.fromarray(np.ascontiguousarray(values)).histogram(), dtype=np.int64)
+    values = np.ascontiguousarray(values)
+    image = Image.frombuffer("L", (values.shape[1], values.shape[0]), values, "raw", "L", 0, 1)
+    return np.array(image.histogram(), dtype=np.int64)
 
 
 def _shifted(counts: np.ndarray, background: int) -> np.ndarray:
@@ -242,10 +260,21 @@ def _canvas_contrast(values: np.ndarray, background: int, dark_ink: bool) -> np.
 
 def _window(candidates: np.ndarray) -> tuple[slice, slice]:
     """The rows and columns holding any candidate pixel (all of them when there is none)."""
-    rows, cols = np.flatnonzero(candidates.any(axis=1)), np.flatnonzero(candidates.any(axis=0))
-    if rows.size == 0:
+    box = _extent(candidates)
+    if box is None:
         return slice(0, candidates.shape[0]), slice(0, candidates.shape[1])
-    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    x0, y0, x1, y1 = box
+    return slice(y0, y1), slice(x0, x1)
+
+
+def _extent(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of a 2-D bool array's True pixels, exclusive; None when there are none."""
+    rows = mask.any(axis=1).nonzero()[0]
+    if rows.size == 0:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    cols = mask[top:bottom].any(axis=0).nonzero()[0]  # only the rows with any
+    return int(cols[0]), top, int(cols[-1]) + 1, bottom
 
 
 def _as_gray(gray: np.ndarray) -> np.ndarray:
@@ -315,46 +344,68 @@ def _thresholds(counts: np.ndarray, min_contrast: float) -> tuple[float, float]:
     high is Otsu's threshold, but never inside the noise (median + 5 robust sigmas)
     and never below min_contrast, so blank paper and pure noise give no ink.
     """
-    median = _median(counts)
-    deviations = np.bincount(np.abs(np.arange(counts.size) - median), weights=counts)
+    cumulative = np.cumsum(counts)
+    median = int(np.searchsorted(cumulative, (int(cumulative[-1]) + 1) // 2))
+    deviations = np.bincount(np.abs(_WHOLE_LEVELS - median), weights=counts)
     sigma = 1.4826 * _median(deviations)
     noise = median + 5.0 * sigma
-    high = max(_otsu(counts), noise, min_contrast)
+    high = max(_otsu(counts, cumulative), noise, min_contrast)
     return high, max(noise, 0.25 * min_contrast)
 
 
-def _otsu(counts: np.ndarray) -> float:
-    """Otsu's threshold of a histogram of whole levels: level t + 0.5 splits [0..t] from the rest."""
-    levels = np.arange(counts.size, dtype=np.float64)
-    p = counts / counts.sum()
-    w0, m0 = np.cumsum(p), np.cumsum(p * levels)
-    between = (m0[-1] * w0 - m0) ** 2 / np.maximum(w0 * (1.0 - w0), 1e-12)
+def _otsu(counts: np.ndarray, cumulative: np.ndarray) -> float:
+    """Otsu's threshold of a histogram of whole levels (and its cumulative sum).
+
+    Level t + 0.5 splits [0..t] from the rest; the between-class variance is
+    computed on counts, not probabilities (a constant factor, same maximum).
+    """
+    below = cumulative.astype(np.float64)  # pixels at or below each level
+    mass = np.cumsum(counts * _LEVELS_F64)  # their summed levels
+    total, total_mass = below[-1], mass[-1]
+    between = (total_mass * below - total * mass) ** 2 / np.maximum(below * (total - below), 1e-12)
     return float(np.argmax(between[:-1])) + 0.5
 
 
+@dataclass(frozen=True)
+class _Strokes:
+    """Where the strokes are in a window of contrast, and the grey levels of their cores."""
+
+    contrast: np.ndarray  # uint8 over the window
+    high: float  # stroke cores stand above this
+    low: float  # faint stroke edges stand above this
+    region: np.ndarray | None  # bool: the strokes and their faint edges; None = all of contrast > low
+    core_counts: np.ndarray  # how many core pixels have each contrast level 0..255
+
+    def core(self) -> np.ndarray:
+        cores = self.contrast > self.high
+        return cores if self.region is None else cores & self.region
+
+
 def _strokes(
-    contrast: np.ndarray, high: float, low: float, options: PreprocessOptions, image_shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(core, region): stroke cores (> high) and everything faint connected to them (> low).
+    contrast: np.ndarray, contrast_counts: np.ndarray, high: float, low: float,
+    options: PreprocessOptions, image_shape: tuple[int, int],
+) -> _Strokes:
+    """Stroke cores (> high) and everything faint connected to them (> low).
 
     Hysteresis in one labelling: blobs of the faint mask are strokes when they hold
     a core not much smaller than the largest one; the rest are specks. `contrast`
     is the window of the image that holds every pixel above `low` (and no empty
-    border); `image_shape` is the whole image's, which the emptiness thresholds
-    are relative to. Raises EmptyDrawingError if no ink.
+    border), `contrast_counts` the histogram of the whole image's contrast;
+    `image_shape` is the whole image's, which the emptiness thresholds are
+    relative to. Raises EmptyDrawingError if no ink.
     """
     faint = contrast > low
     labels, count = label_blobs(faint)
-    cores = contrast > high
     blank = "no digit found: the image is blank (no ink stands out from the background); draw a digit"
     if count == 1:
-        # One blob (most drawn digits): it holds every core pixel and its box is the whole window.
-        region, core = faint, cores
+        # One blob (most drawn digits): every core pixel is in it, its box is the whole
+        # window, and the histogram above `high` is the cores' (high >= low).
+        region = None
+        core_counts = contrast_counts.copy()
+        core_counts[: int(np.floor(high)) + 1] = 0
         x0, y0, x1, y1 = 0, 0, labels.shape[1], labels.shape[0]
-        core_pixels = np.count_nonzero(core)
-        if core_pixels == 0:
-            raise EmptyDrawingError(blank)
     else:
+        cores = contrast > high
         sizes = np.bincount(labels[cores], minlength=count + 1)  # core pixels per blob
         sizes[0] = 0
         if count == 0 or sizes.max() == 0:
@@ -362,27 +413,30 @@ def _strokes(
         keep = sizes >= options.speck_ratio * sizes.max()  # lookup table: label -> a stroke
         keep[0] = False
         region = np.take(keep, labels)
-        core = cores & region
+        core_counts = np.bincount(contrast[cores & region], minlength=256)
         x0, y0, x1, y1 = _bounding_box(labels == int(np.argmax(sizes)))
-        core_pixels = np.count_nonzero(core)
+    core_pixels = int(core_counts.sum())
+    if core_pixels == 0:
+        raise EmptyDrawingError(blank)
     extent = max(x1 - x0, y1 - y0)
     too_little = core_pixels < options.min_ink_fraction * image_shape[0] * image_shape[1]
     if too_little or extent < max(3, options.min_digit_extent * max(image_shape)):
         raise EmptyDrawingError(blank.replace("(no ink", "(only tiny specks or noise, no ink"))
-    return core, region
+    return _Strokes(contrast, high, low, region, core_counts)
 
 
-def _soft_ink(contrast: np.ndarray, core: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Grey-level ink (float32 0..1) inside the strokes' region, 0 elsewhere; `contrast` is uint8.
+def _soft_ink(strokes: _Strokes) -> np.ndarray:
+    """Grey-level ink (float32 0..1) inside the strokes' region, 0 elsewhere.
 
     Keeping grey levels rather than the binary mask keeps anti-aliased strokes smooth.
     """
-    in_core = np.cumsum(np.bincount(contrast[core], minlength=256))
+    in_core = np.cumsum(strokes.core_counts)
     level = max(1, int(np.searchsorted(in_core, 0.9 * in_core[-1])))  # "full ink", robust to hot pixels
-    # Ink per grey level as a 256-entry table: one lookup per pixel instead of three passes.
-    ink_of_level = np.minimum(np.arange(256, dtype=np.float32) * np.float32(1.0 / level), np.float32(1.0))
-    ink = np.take(ink_of_level, contrast)
-    return np.multiply(ink, region, out=ink)
+    # Ink per grey level as a 256-entry table (0 up to `low`): one lookup per pixel, not several passes.
+    ink_of_level = np.minimum(_LEVELS * np.float32(1.0 / level), np.float32(1.0))
+    ink_of_level[: int(np.floor(strokes.low)) + 1] = 0.0
+    ink = np.take(ink_of_level, strokes.contrast)
+    return ink if strokes.region is None else np.multiply(ink, strokes.region, out=ink)
 
 
 def _resize(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -406,25 +460,31 @@ def mnist_from_ink(ink: np.ndarray, options: PreprocessOptions = PreprocessOptio
     """
     ink = np.asarray(ink, dtype=np.float32)
     x0, y0, x1, y1 = _bounding_box(ink > 0)
-    crop = ink[y0:y1, x0:x1]
+    return _digit_from_crop(ink[y0:y1, x0:x1], (x0, y0, x1, y1), options)
+
+
+def _digit_from_crop(
+    crop: np.ndarray, bbox: tuple[int, int, int, int], options: PreprocessOptions
+) -> DigitGeometry:
+    """mnist_from_ink for ink already cropped to its box (float32), which lies at `bbox` in its image."""
     outline = _outline_stroke(_core(crop))
     if options.thinnest_stroke <= outline * options.box / max(crop.shape) <= options.thickest_stroke:
         # Strokes already MNIST-like by the cheap estimate: placed as drawn, no working copy.
         image, scale, shift = _place(crop, options)
-        return DigitGeometry(image, (x0, y0, x1, y1), scale, outline, shift)
+        return DigitGeometry(image, bbox, scale, outline, shift)
     work, work_scale = _working_copy(crop, options.box)
     widths = _ridge_widths(_core(work))
     stroke = float(np.median(widths)) if widths.size else 0.0
     work = _normalise_stroke(work, stroke, widths, options)
     image, scale, shift = _place(work, options)
-    return DigitGeometry(image, (x0, y0, x1, y1), scale * work_scale, stroke / work_scale, shift)
+    return DigitGeometry(image, bbox, scale * work_scale, stroke / work_scale, shift)
 
 
 def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
+    box = _extent(mask)
+    if box is None:
         raise EmptyDrawingError("no digit found: the image is blank (there is no ink); draw a digit")
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return box
 
 
 def _working_copy(crop: np.ndarray, box: int) -> tuple[np.ndarray, float]:
