@@ -75,7 +75,8 @@ def main() -> None:
             results[name] = row
             print(f"{name}: {args.base} {row['base_ms']:.2f} ms, now {row['current_ms']:.2f} ms per image, "
                   f"ratio {row['ratio']:.2f}; identical 28x28 output: {same}", flush=True)  # fmt: skip
-    save_json("preprocess_ab.json", {"machine": machine(), "base": args.base, "results": results})
+    save_json("preprocess_ab.json", {"machine": machine(), "base": args.base, "rounds": args.rounds,
+                                     "repeats": args.repeats, "images": args.images, "results": results})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -185,6 +185,22 @@ def stage_lines(single: dict) -> list[str]:
     return [f"Where the time goes (p50 of each stage, timed separately): {parts}.", ""]
 
 
+def preprocess_ab_section(data: dict | None) -> list[str]:
+    """The last change to preprocessing, timed side by side with the revision before it."""
+    if data is None or "rounds" not in data:
+        return []
+    command = (f"python benchmarks/preprocess_ab.py --base {data['base']} --images {data['images']} "
+               f"--rounds {data['rounds']} --repeats {data['repeats']}")  # fmt: skip
+    lines = ["### Preprocessing against an earlier revision, side by side", "", f"Command: `{command}`", "",
+             "The module as it was at that revision and as it is now run alternately in one process on the "
+             "same images (median per-image time over the rounds):", "",
+             "| images | before | now | ratio | identical 28x28 output |", "|---|---:|---:|---:|---|"]  # fmt: skip
+    for name, row in data["results"].items():
+        lines.append(f"| {name} | {row['base_ms']:.2f} ms | {row['current_ms']:.2f} ms | {row['ratio']:.2f} | "
+                     f"{'yes' if row['same_images'] else 'no'} |")  # fmt: skip
+    return lines + [""]
+
+
 def http_section(data: dict | None) -> list[str]:
     lines = ["## HTTP load", "", "Command: `python benchmarks/http_load.py`", ""]
     if data is None:
@@ -331,6 +347,7 @@ def write_report() -> None:
     lines += zoo_section(load_json("zoo_accuracy.json"))
     lines += recognition_section(load_json("recognition.json"))
     lines += latency_section(load_json("latency.json"))
+    lines += preprocess_ab_section(load_json("preprocess_ab.json"))
     lines += http_section(load_json("http_load.json"))
     lines += http_mnist_section(load_json("http_load_mnist.json"))
     lines += http_budget_section(load_json("http_budget.json"))
