@@ -35,8 +35,8 @@ __all__ = [
 DARK_ON_LIGHT = "dark-on-light"
 LIGHT_ON_DARK = "light-on-dark"
 _LEVELS = np.arange(256, dtype=np.float32)  # the 8-bit grey levels, as a lookup table
-_LEVELS_F64 = _LEVELS.astype(np.float64)
-_WHOLE_LEVELS = np.arange(256)
+_LEVELS_F64 = _LEVELS.astype(np.float64)  # ...for sums of levels (Otsu)
+_WHOLE_LEVELS = np.arange(256)  # ...as integers, for distances between levels
 WORK_FACTOR = 5  # one digit is reshaped at 5x its output size, where strokes are many pixels wide
 
 
@@ -300,7 +300,12 @@ def _frame(values: np.ndarray) -> np.ndarray:
 
 def _median(counts: np.ndarray) -> int:
     """The (lower) median level of a histogram of whole levels."""
-    return int(np.searchsorted(np.cumsum(counts), (counts.sum() + 1) // 2))
+    return _median_of_cumulative(np.cumsum(counts))
+
+
+def _median_of_cumulative(cumulative: np.ndarray) -> int:
+    """The (lower) median level of a histogram, from its cumulative sum."""
+    return int(np.searchsorted(cumulative, (cumulative[-1] + 1) // 2))
 
 
 def _polarity(counts: np.ndarray, background: int) -> str:
@@ -344,8 +349,8 @@ def _thresholds(counts: np.ndarray, min_contrast: float) -> tuple[float, float]:
     high is Otsu's threshold, but never inside the noise (median + 5 robust sigmas)
     and never below min_contrast, so blank paper and pure noise give no ink.
     """
-    cumulative = np.cumsum(counts)
-    median = int(np.searchsorted(cumulative, (int(cumulative[-1]) + 1) // 2))
+    cumulative = np.cumsum(counts)  # Otsu needs it too
+    median = _median_of_cumulative(cumulative)
     deviations = np.bincount(np.abs(_WHOLE_LEVELS - median), weights=counts)
     sigma = 1.4826 * _median(deviations)
     noise = median + 5.0 * sigma
