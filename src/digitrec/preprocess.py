@@ -244,10 +244,15 @@ def _contrast_above(values: np.ndarray, background: int, level: float, dark_ink:
 
     `background` is in ink units (inverted when the ink is dark), as _canvas_contrast takes it.
     """
-    step = int(np.floor(level)) + 1  # the least whole contrast above level
+    step = _least_level_above(level)
     if dark_ink:
         return values <= (255 - background) - step  # at least `step` below the paper
     return values >= background + step
+
+
+def _least_level_above(threshold: float) -> int:
+    """The least whole grey level above `threshold`: level > threshold exactly when level >= this."""
+    return int(np.floor(threshold)) + 1
 
 
 def _canvas_contrast(values: np.ndarray, background: int, dark_ink: bool) -> np.ndarray:
@@ -407,7 +412,7 @@ def _strokes(
         # window, and the histogram above `high` is the cores' (high >= low).
         region = None
         core_counts = contrast_counts.copy()
-        core_counts[: int(np.floor(high)) + 1] = 0
+        core_counts[: _least_level_above(high)] = 0
         x0, y0, x1, y1 = 0, 0, labels.shape[1], labels.shape[0]
     else:
         cores = contrast > high
@@ -439,7 +444,7 @@ def _soft_ink(strokes: _Strokes) -> np.ndarray:
     level = max(1, int(np.searchsorted(in_core, 0.9 * in_core[-1])))  # "full ink", robust to hot pixels
     # Ink per grey level as a 256-entry table (0 up to `low`): one lookup per pixel, not several passes.
     ink_of_level = np.minimum(_LEVELS * np.float32(1.0 / level), np.float32(1.0))
-    ink_of_level[: int(np.floor(strokes.low)) + 1] = 0.0
+    ink_of_level[: _least_level_above(strokes.low)] = 0.0
     ink = np.take(ink_of_level, strokes.contrast)
     return ink if strokes.region is None else np.multiply(ink, strokes.region, out=ink)
 
