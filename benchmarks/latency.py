@@ -1,12 +1,16 @@
 """Speed of recognition: single-image latency and batch throughput.
 
 1. One 280x280 canvas PNG, bytes to answer (decode + preprocess + ONNX Runtime):
-   p50 / p99 latency over many calls, after a warm-up; the page's default brush,
-   then a thin pen whose strokes preprocessing must rebuild. The same for the 28x28
-   PNG of an MNIST test digit that http_load.py sends (already laid out as
-   MNIST, so preprocessing passes it through). The calls are split into rounds,
-   the images taking turns, and each figure is the median over the rounds: on a
-   shared machine, a busy spell then moves one round, not the result.
+   p50 / p99 latency over many calls, after a warm-up. The canvas as the drawing
+   page sends it: a 7 drawn with the page's default brush by Chromium's canvas
+   and encoded by its toBlob (RGBA, anti-aliased edges; needs Debian's chromium
+   and Playwright, else it is left out); the same 7 drawn by Pillow (8-bit grey,
+   hard edges: the image of earlier runs); a thin pen whose strokes
+   preprocessing must rebuild; and the 28x28 PNG of an MNIST test digit that
+   http_load.py sends (already laid out as MNIST, so preprocessing passes it
+   through). The calls are split into rounds, the images taking turns, and each
+   figure is the median over the rounds: on a shared machine, a busy spell then
+   moves one round, not the result.
 2. Batch throughput in images/s of the shipped model on already-prepared 28x28
    inputs, ONNX Runtime and PyTorch eager side by side, alternating so both
    see the same machine load (median of several rounds).
@@ -32,18 +36,57 @@ from digitrec.preprocess import to_mnist
 from digitrec.weights import shipped_checkpoint, shipped_onnx
 
 
+SEVEN = [(80, 70), (200, 70), (130, 220)]  # a 7 on a 280x280 canvas: top bar, then the diagonal
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]  # fmt: skip
+
+
 def canvas_png(brush: int = 18) -> bytes:
-    """A '7' drawn with a round brush on a 280x280 white canvas, as the drawing page sends it.
+    """A '7' drawn by Pillow with a round brush on a 280x280 white canvas: 8-bit grey, hard edges.
 
     18 px is the page's default brush; its strokes are already MNIST-like once the
     digit is scaled. A thin pen (5 px) makes preprocessing rebuild the strokes.
     """
     image = Image.new("L", (280, 280), 255)
     draw = ImageDraw.Draw(image)
-    draw.line([(80, 70), (200, 70), (130, 220)], fill=0, width=brush, joint="curve")
+    draw.line(SEVEN, fill=0, width=brush, joint="curve")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def page_canvas_png(brush: int = 18) -> bytes | None:
+    """The same '7' as the drawing page sends it: drawn with Chromium's 2D canvas as the page draws
+    (white paper, black ink, round caps and joins) and encoded by canvas.toBlob: RGBA with
+    anti-aliased edges. None when Chromium cannot be started (Debian's chromium, Python Playwright).
+    """
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        return None
+    script = """async ([points, brush]) => {
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 280;
+        const ctx = canvas.getContext("2d");
+        ctx.fillStyle = "#ffffff";
+        ctx.fillRect(0, 0, 280, 280);
+        Object.assign(ctx, {strokeStyle: "#000000", lineWidth: brush, lineCap: "round", lineJoin: "round"});
+        ctx.beginPath();
+        points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+        ctx.stroke();
+        const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+        return Array.from(new Uint8Array(await blob.arrayBuffer()));
+    }"""
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            try:
+                return bytes(browser.new_page().evaluate(script, [SEVEN, brush]))
+            finally:
+                browser.close()
+    except Error as exc:
+        print(f"page canvas left out: Chromium could not be started ({str(exc).splitlines()[0]})")
+        return None
 
 
 def single_image_latency(recognizer: Recognizer, images: dict[str, bytes], calls: int, rounds: int) -> dict:
@@ -63,9 +106,15 @@ def single_image_latency(recognizer: Recognizer, images: dict[str, bytes], calls
             **{key: median([run[key] for run in runs]) for key in ("p50_ms", "p99_ms", "mean_ms")},
             "p50_per_round_ms": [run["p50_ms"] for run in runs],
             "answer": recognizer.predict_bytes(data).label,
+            "png": png_description(data),
             "stages_p50_ms": stage_latency(recognizer, data, calls // rounds),
         }  # fmt: skip
     return results
+
+
+def png_description(data: bytes) -> str:
+    with Image.open(io.BytesIO(data)) as image:
+        return f"{image.width}x{image.height} {image.mode}, {len(data):,} bytes"
 
 
 def timed_calls(recognizer: Recognizer, data: bytes, calls: int) -> dict:
@@ -114,7 +163,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of single-image calls and of throughput")
     args = parser.parse_args()
     recognizer = Recognizer()
-    images = {"single_image": canvas_png(), "thin_pen": canvas_png(brush=5), "mnist_digit": digit_png()[0]}
+    page = page_canvas_png()
+    images = {"page_canvas": page} if page is not None else {}
+    images |= {"single_image": canvas_png(), "thin_pen": canvas_png(brush=5), "mnist_digit": digit_png()[0]}
     latency = single_image_latency(recognizer, images, args.calls, args.rounds)
     for name, result in latency.items():
         print(f"{name}:", result, flush=True)

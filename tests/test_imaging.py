@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
+from digitrec import imaging
 from digitrec.errors import ImageDecodeError, ImageError, ImageTooLargeError, UnsupportedImageTypeError
 from digitrec.imaging import DecodeLimits, decode_image
 
@@ -165,7 +166,9 @@ def test_other_formats_are_named_and_refused(fmt, name):
         decode_image(encode(digit("RGB", ink=(0, 0, 0), paper=(255, 255, 255)), fmt))
 
 
-SEEDS = [encode(digit(size=(24, 16)), fmt) for fmt in ["PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF"]]
+SEEDS = [encode(digit(size=(24, 16)), fmt) for fmt in ["PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF"]] + [
+    encode(digit(mode, size=(24, 16), ink=(0,) * len(mode), paper=(255,) * len(mode)), "PNG") for mode in ("RGB", "RGBA")
+]  # fmt: skip
 
 
 @st.composite
@@ -232,7 +235,121 @@ def test_open_image_reads_the_size_before_decoding():
     buffer = io.BytesIO()
     Image.new("L", (300, 200), 9).save(buffer, format="PNG")
     image = open_image(buffer.getvalue())
-    assert image.size == (300, 200)
+    assert (image.width, image.height) == (300, 200)
     assert image_to_gray(image).shape == (200, 300)
     with pytest.raises(ImageTooLargeError):
         open_image(buffer.getvalue(), DecodeLimits(max_pixels=300 * 200 - 1))
+
+
+# --- plain PNGs: libspng where its wheel is installed, Pillow elsewhere; the same pixels -----------
+
+COLOUR_TYPES = {"L": 0, "RGB": 2, "RGBA": 6}
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+
+
+def filtered(pixels: np.ndarray, kind: int) -> bytes:
+    """PNG scanlines of (H, W, channels) uint8 pixels, every row with filter `kind` (0 none .. 4 Paeth)."""
+    height, width, channels = pixels.shape
+    raw = pixels.reshape(height, width * channels).astype(np.int16)
+    left = np.pad(raw, ((0, 0), (channels, 0)))[:, : raw.shape[1]]
+    up = np.pad(raw, ((1, 0), (0, 0)))[:height]
+    up_left = np.pad(up, ((0, 0), (channels, 0)))[:, : raw.shape[1]]
+    guess = left + up - up_left
+    near_left, near_up, near_up_left = abs(guess - left), abs(guess - up), abs(guess - up_left)
+    paeth = np.where((near_left <= near_up) & (near_left <= near_up_left), left,
+                     np.where(near_up <= near_up_left, up, up_left))  # fmt: skip
+    predictor = [np.zeros_like(raw), left, up, (left + up) // 2, paeth][kind]
+    rows = np.concatenate([np.full((height, 1), kind), (raw - predictor) % 256], axis=1)
+    return rows.astype(np.uint8).tobytes()
+
+
+def png_of(pixels: np.ndarray, mode: str, kind: int, interlaced: bool) -> bytes:
+    """A PNG written by hand: the given row filter, Adam7-interlaced or not (Pillow writes neither choice)."""
+    pixels = pixels.reshape(*pixels.shape[:2], -1)
+    height, width = pixels.shape[:2]
+    passes = [pixels[y::dy, x::dx] for x, y, dx, dy in ADAM7] if interlaced else [pixels]
+    scanlines = b"".join(filtered(part, kind) for part in passes if part.size)
+    header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[mode], 0, 0, int(interlaced))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return b"".join([b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", header), chunk(b"IDAT", zlib.compress(scanlines)),
+                     chunk(b"IEND", b"")])  # fmt: skip
+
+
+def scene(mode: str, seed: int = 0) -> np.ndarray:
+    """Noise over gradients, opaque or with varied alpha: every predictor has something to predict."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:37, 0:53]
+    base = (3 * x + 5 * y) % 256
+    channels = [(base + 40 * c + rng.integers(0, 24, base.shape)) % 256 for c in range(len(mode))]
+    return np.stack(channels, axis=-1).astype(np.uint8).squeeze()
+
+
+def pillow_only(monkeypatch) -> None:
+    monkeypatch.setattr(imaging, "pyspng", None)
+
+
+@pytest.mark.parametrize("interlaced", [False, True])
+@pytest.mark.parametrize("kind", range(5))
+@pytest.mark.parametrize("mode", COLOUR_TYPES)
+@pytest.mark.parametrize("decoder", ["libspng", "pillow"])
+def test_plain_png_gives_the_same_grey_with_either_decoder(decoder, mode, kind, interlaced, monkeypatch):
+    if decoder == "libspng" and imaging.pyspng is None:
+        pytest.skip("no pyspng wheel for this platform")
+    if decoder == "pillow":
+        pillow_only(monkeypatch)
+    pixels = scene(mode)
+    data = png_of(pixels, mode, kind, interlaced)
+    assert imaging._is_plain_png(data)
+    expected = np.asarray(Image.fromarray(pixels, mode).convert("L"))
+    if mode == "RGBA":  # partly transparent: composited onto black behind light ink, else white
+        alpha = pixels[..., 3] / 255.0
+        paper = 0.0 if (expected * alpha).sum() / alpha.sum() > 127.5 else 255.0
+        expected = np.rint(expected * alpha + paper * (1.0 - alpha)).astype(np.uint8)
+    assert np.array_equal(decode_image(data), expected)
+
+
+@pytest.mark.parametrize("background", [0, 255])
+def test_alpha_compositing_rounds_as_floating_point_would(background):
+    rng = np.random.default_rng(background)
+    gray, alpha = rng.integers(0, 256, (2, 64, 64), dtype=np.uint8)
+    weights = alpha.astype(np.uint32)
+    assert imaging._background_for(gray, weights) in (0, 255)
+    blend = gray * (alpha / 255.0) + background * (1.0 - alpha / 255.0)
+    forced = ((gray * weights + background * (255 - weights) + 127) // 255).astype(np.uint8)
+    assert np.array_equal(forced, np.rint(blend).astype(np.uint8))
+    opaque = np.full_like(alpha, 255)
+    assert imaging._flatten_alpha(gray, opaque) is gray  # a canvas with its paper: nothing to do
+
+
+def test_png_exif_orientation_is_applied():
+    image = Image.new("L", (40, 20), 255)
+    ImageDraw.Draw(image).rectangle([0, 0, 7, 7], fill=0)  # dark top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate a quarter turn clockwise to display
+    data = encode(image, "PNG", exif=exif.tobytes())
+    assert not imaging._is_plain_png(data)  # eXIf: Pillow decodes it and applies the orientation
+    gray = decode_image(data)
+    assert gray.shape == (40, 20) and gray[3, -3] < 60
+
+
+def test_png_transparency_key_is_applied():
+    image = digit("RGB", ink=(0, 0, 0), paper=(200, 200, 200))
+    data = encode(image, "PNG", transparency=(200, 200, 200))  # grey paper, transparent: white once composited
+    assert not imaging._is_plain_png(data)
+    gray = decode_image(data)
+    assert gray[10, 10] < 30 and gray[15, 35] > 225
+
+
+@pytest.mark.parametrize("damage", ["garbled pixel data", "cut short"])
+def test_damaged_plain_png_is_a_typed_error(damage):
+    data = png_of(scene("RGB"), "RGB", 4, False)
+    idat = data.index(b"IDAT") + 4
+    if damage == "cut short":
+        data = data[: idat + 40]
+    else:
+        data = data[:idat] + bytes(range(7, 247)) + data[idat + 240 :]
+    with pytest.raises(ImageDecodeError, match="PNG"):
+        decode_image(data)

@@ -10,7 +10,6 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
-from PIL import Image
 
 from digitrec.api.microbatch import MicroBatcher
 from digitrec.api.settings import Settings
@@ -22,7 +21,7 @@ from digitrec.errors import (
     ModelUnavailableError,
 )
 from digitrec.history import HistoryStore
-from digitrec.imaging import DecodeLimits, encode_png, image_to_gray, open_image, thumbnail_png
+from digitrec.imaging import DecodeLimits, OpenedImage, encode_png, image_to_gray, open_image, thumbnail_png
 from digitrec.inference import Prediction, Recognizer, RecognizerConfig
 from digitrec.preprocess import Preprocessed, to_mnist
 from digitrec.recording import Recorded, record_digits
@@ -125,7 +124,7 @@ class AppContext:
         finally:
             image.close()  # a request cancelled before its turn leaves it open
 
-    def _prepare(self, image: Image.Image) -> PreparedInput:
+    def _prepare(self, image: OpenedImage) -> PreparedInput:
         gray = image_to_gray(image)
         prepared = to_mnist(gray, self.recognizer.config.preprocess)
         return PreparedInput(prepared, thumbnail_png(gray) if self.store is not None else None)
