@@ -1,16 +1,19 @@
 """Speed of recognition: single-image latency and batch throughput.
 
-1. One 280x280 canvas PNG, bytes to answer (decode + preprocess + ONNX Runtime):
-   p50 / p99 latency over many calls, after a warm-up. The canvas as the drawing
-   page sends it: a 7 drawn with the page's default brush by Chromium's canvas
-   and encoded by its toBlob (RGBA, anti-aliased edges; needs Debian's chromium
-   and Playwright, else it is left out); the same 7 drawn by Pillow (8-bit grey,
-   hard edges: the image of earlier runs); a thin pen whose strokes
-   preprocessing must rebuild; and the 28x28 PNG of an MNIST test digit that
-   http_load.py sends (already laid out as MNIST, so preprocessing passes it
-   through). The calls are split into rounds, the images taking turns, and each
-   figure is the median over the rounds: on a shared machine, a busy spell then
-   moves one round, not the result.
+1. Canvas PNGs, bytes to answer (decode + preprocess + ONNX Runtime): p50 / p99
+   latency over many calls, after a warm-up. The images:
+   - a 7 as the drawing page sends it: drawn with the page's default brush by
+     Chromium's canvas and encoded by its toBlob, 280x280 RGBA with anti-aliased
+     edges (needs Debian's chromium and Playwright, else left out);
+   - the same at 1080x1080: what a phone's 3x screen sent before the page
+     capped its PNGs at 280 px;
+   - the same 7 drawn by Pillow: 280x280 8-bit grey, hard edges (earlier runs'
+     image), and again with a thin pen whose strokes preprocessing must rebuild;
+   - the 28x28 PNG of an MNIST test digit that http_load.py sends (already laid
+     out as MNIST, so preprocessing passes it through).
+   The calls are split into rounds, the images taking turns, and each figure is
+   the median over the rounds: on a shared machine, a busy spell then moves one
+   round, not the result.
 2. Batch throughput in images/s of the shipped model on already-prepared 28x28
    inputs, ONNX Runtime and PyTorch eager side by side, alternating so both
    see the same machine load (median of several rounds).
@@ -55,21 +58,22 @@ def canvas_png(brush: int = 18) -> bytes:
     return buffer.getvalue()
 
 
-def page_canvas_png(brush: int = 18) -> bytes | None:
+def page_canvas_png(side: int = 280, brush: int = 18) -> bytes | None:
     """The same '7' as the drawing page sends it: drawn with Chromium's 2D canvas as the page draws
     (white paper, black ink, round caps and joins) and encoded by canvas.toBlob: RGBA with
-    anti-aliased edges. None when Chromium cannot be started (Debian's chromium, Python Playwright).
+    anti-aliased edges. `side` scales the whole drawing (a phone's 3x screen: 1080 px, which the
+    page no longer sends). None when Chromium cannot be started (Debian's chromium, Python Playwright).
     """
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
         return None
-    script = """async ([points, brush]) => {
+    script = """async ([points, brush, side]) => {
         const canvas = document.createElement("canvas");
-        canvas.width = canvas.height = 280;
+        canvas.width = canvas.height = side;
         const ctx = canvas.getContext("2d");
         ctx.fillStyle = "#ffffff";
-        ctx.fillRect(0, 0, 280, 280);
+        ctx.fillRect(0, 0, side, side);
         Object.assign(ctx, {strokeStyle: "#000000", lineWidth: brush, lineCap: "round", lineJoin: "round"});
         ctx.beginPath();
         points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
@@ -81,7 +85,9 @@ def page_canvas_png(brush: int = 18) -> bytes | None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             try:
-                return bytes(browser.new_page().evaluate(script, [SEVEN, brush]))
+                scale = side / 280
+                points = [(x * scale, y * scale) for x, y in SEVEN]
+                return bytes(browser.new_page().evaluate(script, [points, brush * scale, side]))
             finally:
                 browser.close()
     except Error as exc:
@@ -163,8 +169,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of single-image calls and of throughput")
     args = parser.parse_args()
     recognizer = Recognizer()
-    page = page_canvas_png()
-    images = {"page_canvas": page} if page is not None else {}
+    pages = {"page_canvas": page_canvas_png(), "phone_canvas": page_canvas_png(side=1080)}
+    images = {name: png for name, png in pages.items() if png is not None}
     images |= {"single_image": canvas_png(), "thin_pen": canvas_png(brush=5), "mnist_digit": digit_png()[0]}
     latency = single_image_latency(recognizer, images, args.calls, args.rounds)
     for name, result in latency.items():

@@ -130,6 +130,8 @@ def recognition_section(data: dict | None) -> list[str]:
 LATENCY_IMAGES = {  # key in latency.json: (short name, what it is)
     "page_canvas": ("page canvas", "a 7 as the drawing page sends it: Chromium's canvas and toBlob "
                     "(anti-aliased edges)"),
+    "phone_canvas": ("phone-sized canvas", "the same at 1080x1080: a phone's 3x screen, which the page sent "
+                     "before it capped its PNGs at 280 px"),
     "single_image": ("Pillow canvas", "the same 7 drawn by Pillow (hard edges): the image of earlier runs"),
     "thin_pen": ("thin pen", "that 7 with a 5 px pen instead of the page's 18 px (preprocessing rebuilds "
                  "the strokes)"),

@@ -26,6 +26,12 @@ def recognise(page, strokes, endpoint: str = "/api/predict") -> dict:
     return response.json()
 
 
+def sent_png_size(body: bytes) -> tuple[int, int]:
+    """(width, height) of the PNG in a request's multipart body, from its IHDR chunk."""
+    start = body.index(b"\x89PNG\r\n\x1a\n") + 16  # signature, IHDR's length and type
+    return int.from_bytes(body[start : start + 4], "big"), int.from_bytes(body[start + 4 : start + 8], "big")
+
+
 SHAPES = [("one", one(), "1"), ("seven", seven(), "7"), ("zero", zero(), "0")]
 
 
@@ -59,6 +65,18 @@ def test_canvas_is_hidpi_and_exports_opaque_white(browser, server_url, open_page
     )
     assert corner == [255, 255, 255, 255]
     assert page.locator("#canvas").evaluate("c => getComputedStyle(c).touchAction") == "none"
+
+
+@pytest.mark.parametrize("scale", [1, 3])
+def test_the_drawing_is_sent_at_most_280_px_on_its_shorter_side(open_page, server_url, scale):
+    page = open_page(server_url, device_scale_factor=scale, locale="en-US")
+    backing = page.locator("#canvas").evaluate("c => [c.width, c.height]")
+    bodies = []
+    page.route("**/api/predict", lambda route: (bodies.append(route.request.post_data_buffer), route.continue_()))
+    assert recognise(page, seven())["label"] == "7"
+    width, height = sent_png_size(bodies[-1])
+    assert min(width, height) == min(280, *backing)  # never the 3x backing store of a phone-like screen
+    assert abs(width / height - backing[0] / backing[1]) < 0.01  # the same drawing, only smaller
 
 
 def test_empty_canvas_asks_for_a_digit_without_calling_the_server(page):
@@ -130,19 +148,22 @@ def test_several_digits_are_read_with_boxes(page, tmp_path):
     strokes = one(x=0.2, top=0.2, bottom=0.8) + seven(left=0.38, right=0.58, top=0.2, bottom=0.8) + zero(
         cx=0.8, rx=0.08, ry=0.3
     )
+    bodies = []
+    page.route("**/api/read", lambda route: (bodies.append(route.request.post_data_buffer), route.continue_()))
     with page.expect_response(lambda r: "/api/read" in r.url) as answer:
         draw_with_mouse(page, strokes)
         page.click("#predict")  # do not wait for the pause after each stroke
 
     result = answer.value.json()
     assert result["text"] == "170"
+    sent_width, _ = sent_png_size(bodies[-1])
     expect(page.locator("#read-text")).to_have_text("170")
     boxes = page.locator("#canvas-boxes .box")
     expect(boxes).to_have_count(3)
     frame = page.locator("#canvas").bounding_box()
     for box_element, digit in zip(boxes.all(), result["digits"]):
         shown = box_element.bounding_box()
-        x0 = digit["box"][0] / page.locator("#canvas").evaluate("c => c.width") * frame["width"]
+        x0 = digit["box"][0] / sent_width * frame["width"]  # boxes are in the sent image's pixels
         assert abs(shown["x"] - frame["x"] - x0) < 2  # boxes are scaled to the displayed canvas
     expect(page.locator("#read-digits li")).to_have_count(3)
     page.screenshot(path=tmp_path / "desktop-multi.png", full_page=True)

@@ -7,6 +7,10 @@
 const INK = "#000000";
 const PAPER = "#ffffff";
 const MIN_STEP_CSS_PX = 0.75; // closer points add nothing but jitter
+// The sent drawing's shorter side, in pixels, at most. A digit becomes 20 px of the model's 28,
+// so more only costs upload and server time: a phone's 3x backing store would send a 1080 px PNG,
+// which takes the server about five times as long to read as a 280 px one.
+const EXPORT_SHORT_SIDE = 280;
 
 export class DrawingPad {
   /**
@@ -17,7 +21,6 @@ export class DrawingPad {
    */
   constructor(canvas, { brush = 16, onStrokeStart = () => {}, onStrokeEnd = () => {}, onChange = () => {} } = {}) {
     this.canvas = canvas;
-    this.ctx = canvas.getContext("2d");
     this.brush = brush;
     this.strokes = [];
     this.onStrokeStart = onStrokeStart;
@@ -54,11 +57,19 @@ export class DrawingPad {
     if (hadStrokes) this.onChange();
   }
 
-  /** The drawing as an opaque PNG Blob, with the pixel size that was sent. */
+  /**
+   * The drawing as an opaque PNG Blob, with the pixel size that was sent: redrawn from its strokes
+   * at no more than EXPORT_SHORT_SIDE pixels on the shorter side (never larger than the screen's).
+   */
   toBlob() {
-    const { width, height } = this.canvas;
+    const scale = Math.min(1, EXPORT_SHORT_SIDE / Math.min(this.canvas.width, this.canvas.height));
+    const out = document.createElement("canvas");
+    out.width = Math.max(1, Math.round(this.canvas.width * scale));
+    out.height = Math.max(1, Math.round(this.canvas.height * scale));
+    paint(out, this.strokes);
+    const { width, height } = out;
     return new Promise((resolve, reject) => {
-      this.canvas.toBlob((blob) => (blob ? resolve({ blob, width, height }) : reject(new Error("empty canvas"))), "image/png");
+      out.toBlob((blob) => (blob ? resolve({ blob, width, height }) : reject(new Error("empty canvas"))), "image/png");
     });
   }
 
@@ -133,12 +144,16 @@ export class DrawingPad {
   }
 
   redraw() {
-    const { ctx, canvas } = this;
-    // Paint the paper white, so the exported PNG is opaque black-on-white.
-    ctx.fillStyle = PAPER;
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    for (const stroke of this.strokes) drawStroke(ctx, stroke, canvas.width);
+    paint(this.canvas, this.strokes);
   }
+}
+
+/** White paper, so the exported PNG is opaque black-on-white, and the strokes at this canvas's size. */
+function paint(canvas, strokes) {
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = PAPER;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (const stroke of strokes) drawStroke(ctx, stroke, canvas.width);
 }
 
 /** One stroke as quadratic curves through the midpoints of its samples. */
