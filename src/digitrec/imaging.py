@@ -234,7 +234,10 @@ def _decode_plain_png(data: bytes) -> np.ndarray | None:
     mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
     image = Image.frombuffer(mode, (pixels.shape[1], pixels.shape[0]), pixels, "raw", mode, 0, 1)
     gray = np.asarray(image.convert("L"), dtype=np.uint8)
-    return _flatten_alpha(gray, pixels[..., 3]) if mode == "RGBA" else gray
+    # Opaque (the page's canvas): alpha, the high byte of each little-endian RGBA word, is 255 everywhere.
+    if mode == "RGB" or int(pixels.view("<u4").min()) >= 0xFF000000:
+        return gray
+    return _flatten_alpha(gray, pixels[..., 3])
 
 
 def _is_plain_png(data: bytes) -> bool:
