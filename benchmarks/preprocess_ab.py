@@ -30,15 +30,15 @@ from digitrec.imaging import decode_image
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def module_at(revision: str, folder: Path):
-    """digitrec/preprocess.py as it was at `revision`, imported under another name."""
-    source = subprocess.run(["git", "show", f"{revision}:src/digitrec/preprocess.py"], cwd=ROOT,
+def module_at(revision: str, folder: Path, name: str = "preprocess"):
+    """digitrec/<name>.py as it was at `revision`, imported as <name>_base."""
+    source = subprocess.run(["git", "show", f"{revision}:src/digitrec/{name}.py"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout  # fmt: skip
-    path = folder / "preprocess_base.py"
+    path = folder / f"{name}_base.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("preprocess_base", path)
+    spec = importlib.util.spec_from_file_location(f"{name}_base", path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["preprocess_base"] = module  # dataclasses look their module up
+    sys.modules[f"{name}_base"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

@@ -186,13 +186,29 @@ def rounds_text(single: dict) -> str:
 
 def preprocess_ab_section(data: dict | None) -> list[str]:
     """The last change to preprocessing, timed side by side with the revision before it."""
+    return side_by_side_section(
+        data, "preprocess_ab.py", "Preprocessing against an earlier revision, side by side",
+        "The module as it was at that revision and as it is now run alternately in one process on the "
+        "same images (median per-image time over the rounds):",
+    )  # fmt: skip
+
+
+def latency_ab_section(data: dict | None) -> list[str]:
+    """The last change to decoding or preprocessing, bytes to answer, side by side with the revision before it."""
+    return side_by_side_section(
+        data, "latency_ab.py", "Bytes to answer against an earlier revision, side by side",
+        "Decoding and preprocessing as they were at that revision and as they are now, each with the shipped "
+        "model on ONNX Runtime, run alternately in one process on the same PNG bytes (median per-image time "
+        "over the rounds):",
+    )  # fmt: skip
+
+
+def side_by_side_section(data: dict | None, script: str, title: str, description: str) -> list[str]:
     if data is None or "rounds" not in data:
         return []
-    command = (f"python benchmarks/preprocess_ab.py --base {data['base']} --images {data['images']} "
+    command = (f"python benchmarks/{script} --base {data['base']} --images {data['images']} "
                f"--rounds {data['rounds']} --repeats {data['repeats']}")  # fmt: skip
-    lines = ["### Preprocessing against an earlier revision, side by side", "", f"Command: `{command}`", "",
-             "The module as it was at that revision and as it is now run alternately in one process on the "
-             "same images (median per-image time over the rounds):", "",
+    lines = [f"### {title}", "", f"Command: `{command}`", "", description, "",
              "| images | before | now | ratio | identical 28x28 output |", "|---|---:|---:|---:|---|"]  # fmt: skip
     for name, row in data["results"].items():
         lines.append(f"| {name} | {row['base_ms']:.2f} ms | {row['current_ms']:.2f} ms | {row['ratio']:.2f} | "
@@ -346,6 +362,7 @@ def write_report() -> None:
     lines += zoo_section(load_json("zoo_accuracy.json"))
     lines += recognition_section(load_json("recognition.json"))
     lines += latency_section(load_json("latency.json"))
+    lines += latency_ab_section(load_json("latency_ab.json"))
     lines += preprocess_ab_section(load_json("preprocess_ab.json"))
     lines += http_section(load_json("http_load.json"))
     lines += http_mnist_section(load_json("http_load_mnist.json"))
