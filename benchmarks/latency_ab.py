@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import machine, median, save_json
+from _common import machine, save_json
 from latency import canvas_png, page_canvas_png
-from preprocess_ab import module_at
+from preprocess_ab import module_at, side_by_side
 from synth import canvas_set
 
 import digitrec.imaging as current_imaging
@@ -59,15 +59,10 @@ def main() -> None:
             same = all(np.array_equal(then[1].to_mnist(then[0].decode_image(data)).image,
                                       now[1].to_mnist(now[0].decode_image(data)).image) for data in batch)  # fmt: skip
             repeats = max(1, args.repeats // len(batch))
-            times: dict[str, list[float]] = {"base": [], "current": []}
-            for _ in range(args.rounds):
-                times["base"].append(per_call_ms(recognizer, *then, batch, repeats))
-                times["current"].append(per_call_ms(recognizer, *now, batch, repeats))
-            row = {"base_ms": median(times["base"]), "current_ms": median(times["current"]), "same_images": same}
-            row["ratio"] = row["current_ms"] / row["base_ms"]
-            results[name] = row
-            print(f"{name}: {args.base} {row['base_ms']:.2f} ms, now {row['current_ms']:.2f} ms per image, "
-                  f"ratio {row['ratio']:.2f}; identical 28x28 output: {same}", flush=True)  # fmt: skip
+            results[name] = side_by_side(
+                f"{name}: {args.base}", lambda batch=batch: per_call_ms(recognizer, *then, batch, repeats),
+                lambda batch=batch: per_call_ms(recognizer, *now, batch, repeats), args.rounds, same,
+            )  # fmt: skip
     save_json("latency_ab.json", {"machine": machine(), "base": args.base, "rounds": args.rounds,
                                   "repeats": args.repeats, "images": args.images, "results": results})  # fmt: skip
 

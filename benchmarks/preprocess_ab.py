@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,20 @@ def module_at(revision: str, folder: Path, name: str = "preprocess"):
     return module
 
 
+def side_by_side(label: str, time_base: Callable[[], float], time_current: Callable[[], float], rounds: int,
+                 same_images: bool) -> dict:
+    """Alternate the two timings (ms per image) for `rounds` rounds: medians, ratio, and a printed line."""
+    times: dict[str, list[float]] = {"base": [], "current": []}
+    for _ in range(rounds):
+        times["base"].append(time_base())
+        times["current"].append(time_current())
+    row = {"base_ms": median(times["base"]), "current_ms": median(times["current"]), "same_images": same_images}
+    row["ratio"] = row["current_ms"] / row["base_ms"]
+    print(f"{label} {row['base_ms']:.2f} ms, now {row['current_ms']:.2f} ms per image, ratio {row['ratio']:.2f}; "
+          f"identical 28x28 output: {same_images}", flush=True)  # fmt: skip
+    return row
+
+
 def per_call_ms(module, images: list[np.ndarray], repeats: int) -> float:
     start = time.perf_counter()
     for _ in range(repeats):
@@ -66,15 +81,10 @@ def main() -> None:
         results = {}
         for name, batch in images.items():
             same = all(np.array_equal(base.to_mnist(i).image, current.to_mnist(i).image) for i in batch)
-            times: dict[str, list[float]] = {"base": [], "current": []}
-            for _ in range(args.rounds):
-                times["base"].append(per_call_ms(base, batch, args.repeats))
-                times["current"].append(per_call_ms(current, batch, args.repeats))
-            row = {"base_ms": median(times["base"]), "current_ms": median(times["current"]), "same_images": same}
-            row["ratio"] = row["current_ms"] / row["base_ms"]
-            results[name] = row
-            print(f"{name}: {args.base} {row['base_ms']:.2f} ms, now {row['current_ms']:.2f} ms per image, "
-                  f"ratio {row['ratio']:.2f}; identical 28x28 output: {same}", flush=True)  # fmt: skip
+            results[name] = side_by_side(
+                f"{name}: {args.base}", lambda batch=batch: per_call_ms(base, batch, args.repeats),
+                lambda batch=batch: per_call_ms(current, batch, args.repeats), args.rounds, same,
+            )  # fmt: skip
     save_json("preprocess_ab.json", {"machine": machine(), "base": args.base, "rounds": args.rounds,
                                      "repeats": args.repeats, "images": args.images, "results": results})  # fmt: skip
 
