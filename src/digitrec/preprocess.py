@@ -196,7 +196,7 @@ def _find_ink(gray: np.ndarray, options: PreprocessOptions) -> _Ink:
     cost more than all the arithmetic (fresh large arrays mean page faults).
     """
     values = _as_gray(gray)  # (H, W) uint8
-    background = _background_level(values)
+    background = _median(np.bincount(_frame(values), minlength=256))
     counts = _histogram(values)
     polarity = _polarity(counts, background)
     dark_ink = polarity == DARK_ON_LIGHT
@@ -296,14 +296,11 @@ def _as_gray(gray: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.nan_to_num(values.astype(np.float64))), 0, 255).astype(np.uint8)
 
 
-def _background_level(values: np.ndarray) -> int:
-    """The median level of a border 3% of the shorter side wide: almost always background."""
+def _frame(values: np.ndarray) -> np.ndarray:
+    """Pixels of a border 3% of the shorter side wide: almost always background."""
     k = max(1, round(0.03 * min(values.shape)))
     edges = (values[:k], values[-k:], values[:, :k], values[:, -k:])
-    corner = values[0, 0]
-    if all((edge == corner).all() for edge in edges):  # a canvas's paper: one level all round
-        return int(corner)
-    return _median(np.bincount(np.concatenate([edge.ravel() for edge in edges]), minlength=256))
+    return np.concatenate([edge.ravel() for edge in edges])
 
 
 def _median(counts: np.ndarray) -> int:
