@@ -311,15 +311,14 @@ def test_plain_png_gives_the_same_grey_with_either_decoder(decoder, mode, kind, 
     assert np.array_equal(decode_image(data), expected)
 
 
-@pytest.mark.parametrize("background", [0, 255])
-def test_alpha_compositing_rounds_as_floating_point_would(background):
+@pytest.mark.parametrize("ink, background", [((0, 128), 255), ((128, 256), 0)])
+def test_alpha_compositing_matches_floating_point(ink, background):
+    """Dark ink goes onto white, light ink onto black, rounded exactly as float64 rint would round."""
     rng = np.random.default_rng(background)
-    gray, alpha = rng.integers(0, 256, (2, 64, 64), dtype=np.uint8)
-    weights = alpha.astype(np.uint32)
-    assert imaging._background_for(gray, weights) in (0, 255)
+    gray = rng.integers(*ink, (64, 64), dtype=np.uint8)
+    alpha = rng.integers(0, 256, (64, 64), dtype=np.uint8)
     blend = gray * (alpha / 255.0) + background * (1.0 - alpha / 255.0)
-    forced = ((gray * weights + background * (255 - weights) + 127) // 255).astype(np.uint8)
-    assert np.array_equal(forced, np.rint(blend).astype(np.uint8))
+    assert np.array_equal(imaging._flatten_alpha(gray, alpha), np.rint(blend).astype(np.uint8))
     opaque = np.full_like(alpha, 255)
     assert imaging._flatten_alpha(gray, opaque) is gray  # a canvas with its paper: nothing to do
 
