@@ -2,11 +2,11 @@
 
 1. Canvas PNGs, bytes to answer (decode + preprocess + ONNX Runtime): p50 / p99
    latency over many calls, after a warm-up. The images:
-   - a 7 as the drawing page sends it: drawn with the page's default brush by
-     Chromium's canvas and encoded by its toBlob, 280x280 RGBA with anti-aliased
-     edges (needs Debian's chromium and Playwright, else left out);
-   - the same at 1080x1080: what a phone's 3x screen sent before the page
-     capped its PNGs at 280 px;
+   - a 7 as the drawing page sends it: drawn with the page's default brush and
+     encoded by the page's own code in Chromium, 280x280 8-bit grey with
+     anti-aliased edges; and as browsers without CompressionStream send it
+     (canvas.toBlob: RGBA), at 280x280 and at a phone's 1080x1080 (needs
+     Debian's chromium and Playwright, else left out);
    - the same 7 drawn by Pillow: 280x280 8-bit grey, hard edges (earlier runs'
      image), and again with a thin pen whose strokes preprocessing must rebuild;
    - the 28x28 PNG of an MNIST test digit that http_load.py sends (already laid
@@ -32,6 +32,7 @@ from _common import machine, median, save_json
 from http_load import digit_png
 from PIL import Image, ImageDraw
 
+from digitrec.api.app import web_dir
 from digitrec.backends import OnnxBackend, TorchBackend
 from digitrec.imaging import decode_image
 from digitrec.inference import Recognizer
@@ -58,41 +59,62 @@ def canvas_png(brush: int = 18) -> bytes:
     return buffer.getvalue()
 
 
-def page_canvas_png(side: int = 280, brush: int = 18) -> bytes | None:
-    """The same '7' as the drawing page sends it: drawn with Chromium's 2D canvas as the page draws
-    (white paper, black ink, round caps and joins) and encoded by canvas.toBlob: RGBA with
-    anti-aliased edges. `side` scales the whole drawing (a phone's 3x screen: 1080 px, which the
-    page no longer sends). None when Chromium cannot be started (Debian's chromium, Python Playwright).
+def page_canvas_pngs(brush: int = 18) -> dict[str, bytes]:
+    """The '7' as the drawing page sends it, made by the page's own code in Chromium.
+
+    The SEVEN polyline becomes pointer samples 2 px apart, which `exportDrawing`
+    (web/js/canvas.js, imported from the package's files) draws as the page
+    draws and encodes as the page encodes:
+    - "page_canvas": 280x280, as every current browser sends it (8-bit grey PNG);
+    - "page_canvas_rgba": 280x280 as canvas.toBlob encodes it (RGBA), what a
+      browser without CompressionStream sends, and what the page sent before;
+    - "phone_canvas": the RGBA one at 1080x1080, what a phone's 3x screen sent
+      before the page capped its PNGs at 280 px on the shorter side.
+    Empty when Chromium cannot be started (Debian's chromium, Python Playwright).
     """
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
-        return None
-    script = """async ([points, brush, side]) => {
-        const canvas = document.createElement("canvas");
-        canvas.width = canvas.height = side;
-        const ctx = canvas.getContext("2d");
-        ctx.fillStyle = "#ffffff";
-        ctx.fillRect(0, 0, side, side);
-        Object.assign(ctx, {strokeStyle: "#000000", lineWidth: brush, lineCap: "round", lineJoin: "round"});
-        ctx.beginPath();
-        points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
-        ctx.stroke();
-        const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-        return Array.from(new Uint8Array(await blob.arrayBuffer()));
+        return {}
+    strokes = [{"size": brush / 280, "points": [{"x": x / 280, "y": y / 280} for x, y in pointer_samples(SEVEN, 2.0)]}]
+    script = """async ([strokes, sizes]) => {
+        const { exportDrawing } = await import("/js/canvas.js");
+        const encoder = window.CompressionStream;
+        const out = {};
+        for (const [name, side, grey] of sizes) {
+            window.CompressionStream = grey ? encoder : undefined;  // the page's fallback: canvas.toBlob
+            const { blob } = await exportDrawing(strokes, side, side);
+            out[name] = Array.from(new Uint8Array(await blob.arrayBuffer()));
+        }
+        window.CompressionStream = encoder;
+        return out;
     }"""
+    sizes = [["page_canvas", 280, True], ["page_canvas_rgba", 280, False], ["phone_canvas", 1080, False]]
+    origin = "http://digitrec.invalid"
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             try:
-                scale = side / 280
-                points = [(x * scale, y * scale) for x, y in SEVEN]
-                return bytes(browser.new_page().evaluate(script, [points, brush * scale, side]))
+                page = browser.new_page()
+                page.route(f"{origin}/js/*.js", lambda route: route.fulfill(
+                    path=web_dir() / "js" / route.request.url.rsplit("/", 1)[1], content_type="text/javascript"))
+                page.route(f"{origin}/", lambda route: route.fulfill(body="<!doctype html>", content_type="text/html"))
+                page.goto(f"{origin}/")
+                return {name: bytes(data) for name, data in page.evaluate(script, [strokes, sizes]).items()}
             finally:
                 browser.close()
     except Error as exc:
-        print(f"page canvas left out: Chromium could not be started ({str(exc).splitlines()[0]})")
-        return None
+        print(f"page canvases left out: Chromium could not be started ({str(exc).splitlines()[0]})")
+        return {}
+
+
+def pointer_samples(polyline: list[tuple[float, float]], step: float) -> list[tuple[float, float]]:
+    """Points every `step` px along a polyline, as a pointer moving along it reports them."""
+    points = [polyline[0]]
+    for (x0, y0), (x1, y1) in zip(polyline, polyline[1:], strict=False):
+        count = max(1, round(np.hypot(x1 - x0, y1 - y0) / step))
+        points += [(x0 + (x1 - x0) * i / count, y0 + (y1 - y0) * i / count) for i in range(1, count + 1)]
+    return points
 
 
 def single_image_latency(recognizer: Recognizer, images: dict[str, bytes], calls: int, rounds: int) -> dict:
@@ -169,8 +191,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of single-image calls and of throughput")
     args = parser.parse_args()
     recognizer = Recognizer()
-    pages = {"page_canvas": page_canvas_png(), "phone_canvas": page_canvas_png(side=1080)}
-    images = {name: png for name, png in pages.items() if png is not None}
+    images = page_canvas_pngs()
     images |= {"single_image": canvas_png(), "thin_pen": canvas_png(brush=5), "mnist_digit": digit_png()[0]}
     latency = single_image_latency(recognizer, images, args.calls, args.rounds)
     for name, result in latency.items():

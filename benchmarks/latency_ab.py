@@ -19,13 +19,16 @@ from pathlib import Path
 
 import numpy as np
 from _common import machine, save_json
-from latency import canvas_png, page_canvas_png
+from latency import canvas_png, page_canvas_pngs
 from preprocess_ab import module_at, side_by_side
 from synth import canvas_set
 
 import digitrec.imaging as current_imaging
 import digitrec.preprocess as current_preprocess
 from digitrec.inference import Recognizer
+
+
+PAGE_IMAGES = {"page_canvas": "page canvas", "page_canvas_rgba": "page canvas as RGBA (canvas.toBlob)"}
 
 
 def per_call_ms(recognizer: Recognizer, imaging, preprocess, images: list[bytes], repeats: int) -> float:
@@ -45,10 +48,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30, help="passes over the images per round")
     args = parser.parse_args()
 
-    images = {"280x280 Pillow canvas (latency.py)": [canvas_png()]}
-    page = page_canvas_png()
-    if page is not None:
-        images = {"280x280 page canvas (latency.py)": [page]} | images
+    pages = page_canvas_pngs()
+    images = {f"280x280 {PAGE_IMAGES[name]} (latency.py)": [pages[name]] for name in PAGE_IMAGES if name in pages}
+    images["280x280 Pillow canvas (latency.py)"] = [canvas_png()]
     images[f"{args.images} synthetic canvases"] = [sample.data for sample in canvas_set(n=args.images)]
     recognizer = Recognizer()
     now = (current_imaging, current_preprocess)

@@ -128,10 +128,12 @@ def recognition_section(data: dict | None) -> list[str]:
 
 # The images of latency.py, in the order of the report.
 LATENCY_IMAGES = {  # key in latency.json: (short name, what it is)
-    "page_canvas": ("page canvas", "a 7 as the drawing page sends it: Chromium's canvas and toBlob "
-                    "(anti-aliased edges)"),
-    "phone_canvas": ("phone-sized canvas", "the same at 1080x1080: a phone's 3x screen, which the page sent "
-                     "before it capped its PNGs at 280 px"),
+    "page_canvas": ("page canvas", "a 7 as the drawing page sends it: drawn and encoded by the page's own "
+                    "code in Chromium (anti-aliased edges, 8-bit grey)"),
+    "page_canvas_rgba": ("page canvas, RGBA", "the same as canvas.toBlob encodes it: what a browser without "
+                         "CompressionStream sends, and what the page sent before"),
+    "phone_canvas": ("phone-sized canvas", "the RGBA one at 1080x1080: a phone's 3x screen, which the page "
+                     "sent before it capped its PNGs at 280 px"),
     "single_image": ("Pillow canvas", "the same 7 drawn by Pillow (hard edges): the image of earlier runs"),
     "thin_pen": ("thin pen", "that 7 with a 5 px pen instead of the page's 18 px (preprocessing rebuilds "
                  "the strokes)"),

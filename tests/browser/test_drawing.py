@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import io
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from digitrec.imaging import decode_image
 from strokes import draw_with_mouse, one, seven, zero
 
 pytestmark = pytest.mark.browser
@@ -26,10 +30,19 @@ def recognise(page, strokes, endpoint: str = "/api/predict") -> dict:
     return response.json()
 
 
+def sent_png(body: bytes) -> bytes:
+    """The PNG file in a request's multipart body: from its signature to the end of its IEND chunk."""
+    start = body.index(PNG_SIGNATURE)
+    return body[start : body.index(b"IEND", start) + 8]  # the chunk's type, then its CRC
+
+
 def sent_png_size(body: bytes) -> tuple[int, int]:
     """(width, height) of the PNG in a request's multipart body, from its IHDR chunk."""
-    start = body.index(b"\x89PNG\r\n\x1a\n") + 16  # signature, IHDR's length and type
+    start = body.index(PNG_SIGNATURE) + 16  # signature, IHDR's length and type
     return int.from_bytes(body[start : start + 4], "big"), int.from_bytes(body[start + 4 : start + 8], "big")
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 SHAPES = [("one", one(), "1"), ("seven", seven(), "7"), ("zero", zero(), "0")]
@@ -77,6 +90,71 @@ def test_the_drawing_is_sent_at_most_280_px_on_its_shorter_side(open_page, serve
     width, height = sent_png_size(bodies[-1])
     assert min(width, height) == min(280, *backing)  # never the 3x backing store of a phone-like screen
     assert abs(width / height - backing[0] / backing[1]) < 0.01  # the same drawing, only smaller
+
+
+def test_the_drawing_is_sent_as_an_8_bit_grey_png(page):
+    bodies = []
+    page.route("**/api/predict", lambda route: (bodies.append(route.request.post_data_buffer), route.continue_()))
+    assert recognise(page, seven())["label"] == "7"
+    png = sent_png(bodies[-1])
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.mode == "L" and image.size == sent_png_size(bodies[-1])
+        image.verify()  # chunk CRCs
+    levels = decode_image(png)  # libspng where installed: it checks the zlib stream's checksum too
+    assert levels.min() == 0 and levels.max() == 255  # black ink on white paper
+    assert page.js_errors == []
+
+
+def test_the_grey_png_holds_the_levels_of_the_colour_png(page):
+    """The page's encoder against canvas.toBlob on the same drawing, decoded and converted by Pillow."""
+    strokes = [{"size": 0.06, "points": [{"x": 0.2 + 0.01 * i, "y": 0.3 + 0.02 * (i % 7)} for i in range(50)]}]
+    sent = page.evaluate(
+        """async (strokes) => {
+            const { exportDrawing } = await import("/static/js/canvas.js");
+            const bytes = async ({ blob }) => Array.from(new Uint8Array(await blob.arrayBuffer()));
+            const grey = await bytes(await exportDrawing(strokes, 211, 157));
+            const encoder = window.CompressionStream;
+            window.CompressionStream = undefined;  // what a browser without it sends
+            try {
+                return [grey, await bytes(await exportDrawing(strokes, 211, 157))];
+            } finally {
+                window.CompressionStream = encoder;
+            }
+        }""",
+        strokes,
+    )
+    grey, colour = (Image.open(io.BytesIO(bytes(png))) for png in sent)
+    assert (grey.mode, grey.size, colour.size) == ("L", (211, 157), (211, 157))
+    assert colour.mode in ("RGB", "RGBA")
+    expected = np.asarray(colour.convert("RGB").convert("L"))
+    assert len(np.unique(expected)) > 10  # anti-aliased edges: many levels to get right
+    assert np.array_equal(np.asarray(grey), expected)
+
+
+def test_grey_levels_are_pillows_luma_for_any_colour(page):
+    rgb = np.random.default_rng(0).integers(0, 256, size=(16, 64, 3), dtype=np.uint8)
+    rgba = np.dstack([rgb, np.full((16, 64), 255, np.uint8)])
+    levels = page.evaluate(
+        """async ([data, width, height]) => {
+            const { greyLevels } = await import("/static/js/png.js");
+            return Array.from(greyLevels(new ImageData(new Uint8ClampedArray(data), width, height)));
+        }""",
+        [rgba.ravel().tolist(), 64, 16],
+    )
+    assert levels == np.asarray(Image.fromarray(rgb).convert("L")).ravel().tolist()
+
+
+def test_a_browser_without_compression_streams_sends_the_canvas_png(open_page, server_url):
+    page = open_page(server_url, locale="en-US")
+    page.add_init_script("delete window.CompressionStream")
+    page.reload()
+    page.wait_for_selector("#probabilities li[data-digit='9']", state="attached")  # the modules ran
+    assert page.evaluate("typeof CompressionStream") == "undefined"
+    bodies = []
+    page.route("**/api/predict", lambda route: (bodies.append(route.request.post_data_buffer), route.continue_()))
+    assert recognise(page, seven())["label"] == "7"
+    with Image.open(io.BytesIO(sent_png(bodies[-1]))) as image:
+        assert image.mode in ("RGB", "RGBA")
 
 
 def test_empty_canvas_asks_for_a_digit_without_calling_the_server(page):
