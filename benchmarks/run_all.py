@@ -21,6 +21,7 @@ SCRIPTS = (
     ("time_to_99.py", "--repeats", "5"),
     ("zoo_accuracy.py",),
     ("recognition.py",),
+    ("phone_photos.py",),
     ("latency.py",),
     ("http_load.py",),
     ("http_load.py", "--image", "mnist", "--out", "http_load_mnist.json"),
@@ -140,6 +141,35 @@ LATENCY_IMAGES = {  # key in latency.json: (short name, what it is)
     "mnist_digit": ("MNIST digit", "an MNIST test digit, what `http_load.py` sends (already MNIST-like: "
                     "passed through)"),
 }  # fmt: skip
+
+
+def phone_photos_section(data: dict | None) -> list[str]:
+    lines = ["## Photos at a phone camera's full resolution", "", "Command: `python benchmarks/phone_photos.py`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    lines += [
+        f"Machine: {machine_line(data)}.",
+        "",
+        f"Samples of the photo and line sets above, enlarged to {data['side']} px on the longer side (12 "
+        "megapixels for a 4:3 photo) and saved as JPEG (quality 90), read from their bytes with the default "
+        f"preprocessing (an image longer than {data['max_side']} px is averaged down by a whole-number factor "
+        "before the ink is looked for) and with that reduction off, alternating. Time: bytes to answer "
+        "per image.",
+        "",
+        "| set | images | JPEG (median) | accuracy reduced / full | answers agree | median time reduced / full | "
+        "slowest reduced / full |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in ("photos", "lines"):
+        row = data[name]
+        reduced, full = row["reduced"], row["full_resolution"]
+        lines.append(
+            f"| {name} | {row['count']} | {row['median_jpeg_bytes'] / 1e6:.2f} MB | "
+            f"{100 * reduced['accuracy']:.1f}% / {100 * full['accuracy']:.1f}% | {100 * row['agree']:.0f}% | "
+            f"**{reduced['median_ms']:.0f}** / {full['median_ms']:.0f} ms | "
+            f"{reduced['max_ms']:.0f} / {full['max_ms']:.0f} ms |"
+        )
+    return lines + [""]
 
 
 def latency_section(data: dict | None) -> list[str]:
@@ -363,6 +393,7 @@ def write_report() -> None:
     lines += time_to_99_section(load_json("time_to_99.json"))
     lines += zoo_section(load_json("zoo_accuracy.json"))
     lines += recognition_section(load_json("recognition.json"))
+    lines += phone_photos_section(load_json("phone_photos.json"))
     lines += latency_section(load_json("latency.json"))
     lines += latency_ab_section(load_json("latency_ab.json"))
     lines += preprocess_ab_section(load_json("preprocess_ab.json"))

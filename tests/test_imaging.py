@@ -114,6 +114,31 @@ def test_exif_orientation_is_applied(orientation, dark_corner):
     assert gray[row * 3 if row >= 0 else -3, col * 3 if col >= 0 else -3] < 60
 
 
+@pytest.mark.parametrize("orientation, dark_corner", [(3, (-1, -1)), (6, (0, -1))])
+def test_exif_orientation_of_a_colour_jpeg_is_applied(orientation, dark_corner):
+    """Colour JPEGs are decoded straight to grey (the JPEG's luma); the rotation still follows."""
+    image = Image.new("RGB", (40, 20), (250, 240, 230))
+    ImageDraw.Draw(image).rectangle([0, 0, 7, 7], fill=(20, 30, 160))  # dark blue top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    gray = decode_image(encode(image, "JPEG", exif=exif.tobytes()))
+    assert gray.shape == ((20, 40) if orientation == 3 else (40, 20))
+    row, col = dark_corner
+    assert gray[row * 3 if row >= 0 else -3, col * 3 if col >= 0 else -3] < 80
+    assert gray[gray.shape[0] // 2, gray.shape[1] // 2] > 200
+
+
+def test_colour_jpeg_grey_is_its_rgb_converted_to_grey():
+    rng = np.random.default_rng(3)
+    photo = Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).resize((256, 192))
+    data = encode(photo, "JPEG", quality=90)
+    with Image.open(io.BytesIO(data)) as decoded:
+        expected = np.asarray(decoded.convert("RGB").convert("L"), dtype=int)
+    difference = np.abs(decode_image(data).astype(int) - expected)
+    # The same luma up to rounding, except where a saturated colour was clipped to RGB's range.
+    assert (difference <= 1).mean() > 0.99 and difference.max() <= 8
+
+
 def test_one_pixel_image():
     assert decode_image(encode(Image.new("L", (1, 1), 7), "PNG")).tolist() == [[7]]
 

@@ -8,7 +8,14 @@ from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from digitrec.errors import EmptyDrawingError
-from digitrec.preprocess import PreprocessOptions, estimate_stroke, ink_mask, mnist_from_ink, to_mnist
+from digitrec.preprocess import (
+    PreprocessOptions,
+    estimate_stroke,
+    ink_mask,
+    mnist_from_ink,
+    reduced_for_analysis,
+    to_mnist,
+)
 
 
 def canvas(size=(280, 280), paper=255) -> tuple[Image.Image, ImageDraw.ImageDraw]:
@@ -235,3 +242,26 @@ def test_a_speck_far_from_the_digit_changes_nothing(paper, ink, width):
     assert alone.stroke_px == beside.stroke_px
     (ink_alone, core_alone, *_), (ink_beside, core_beside, *_) = ink_mask(clean), ink_mask(specked)
     assert np.array_equal(ink_alone, ink_beside) and np.array_equal(core_alone, core_beside)
+
+
+def test_reduction_for_analysis_averages_whole_blocks():
+    gray = np.arange(7 * 10, dtype=np.uint8).reshape(7, 10) * 3
+    reduced, factor = reduced_for_analysis(gray, max_side=4)
+    assert factor == 3 and reduced.shape == (3, 4)  # ceil(7 / 3), ceil(10 / 3): partial blocks kept
+    assert reduced[0, 0] == round(gray[:3, :3].mean()) and reduced[1, 2] == round(gray[3:6, 6:9].mean())
+    same, one = reduced_for_analysis(gray, max_side=10)
+    assert one == 1 and same is gray
+
+
+def test_a_large_image_is_analysed_reduced_and_reported_in_its_own_pixels():
+    image, draw = canvas((1200, 900))
+    seven(draw, 301, 205, 601, 37)  # the stroke is 37 px wide, about 12 once reduced 3x
+    gray = np.asarray(image)
+    options = PreprocessOptions(max_side=400)
+    reduced = to_mnist(gray, options)
+    whole = to_mnist(gray, PreprocessOptions(max_side=10_000))
+    assert all(abs(a - b) <= 3 for a, b in zip(reduced.bbox, whole.bbox, strict=True))  # within one block
+    assert reduced.scale == pytest.approx(whole.scale, rel=0.02)  # output pixels per *input* pixel
+    assert reduced.stroke_px == pytest.approx(whole.stroke_px, rel=0.15)
+    assert np.abs(reduced.image.astype(int) - whole.image).mean() < 8  # the same 28x28, up to resampling
+    assert bbox_size(reduced.image) == bbox_size(whole.image)

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitrec.errors import EmptyDrawingError, ImageError
+from digitrec.preprocess import PreprocessOptions
 from digitrec.segment import merge_prior, segment_line, split_digits
 
 
@@ -67,6 +68,20 @@ def test_touching_digits_are_cut_apart():
     assert len(crops) == 2
     assert crops[0].box[0] < 25 and crops[1].box[2] > 140
     assert crops[0].box[2] <= crops[1].box[0] + 8  # the cut leaves each its own ink
+
+
+def test_a_large_line_is_read_reduced_with_boxes_in_its_own_pixels(mnist):
+    tiles = [tile(mnist.test.images[i], scale=10) for i in (0, 1, 2, 3)]  # 280 px tall digits
+    gray = line(tiles, [61, 47, 53])
+    options = PreprocessOptions(max_side=300)
+    assert max(gray.shape) > 2 * options.max_side  # reduced 3x
+    reduced = split_digits(gray, options)
+    whole = split_digits(gray, PreprocessOptions(max_side=10_000))
+    assert len(reduced) == len(whole) == 4
+    factor = -(-max(gray.shape) // options.max_side)
+    for small, big in zip(reduced, whole, strict=True):
+        assert all(abs(a - b) <= factor for a, b in zip(small.box, big.box, strict=True)), (small.box, big.box)
+        assert np.abs(small.image.astype(int) - big.image).mean() < 12
 
 
 def test_blank_is_empty():

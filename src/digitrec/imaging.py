@@ -15,7 +15,8 @@ Pillow decodes every format. A plain PNG (8-bit grey, RGB or RGBA: what a
 browser canvas exports) is decoded by libspng instead where its `pyspng`
 wheel is installed, to the same pixels, several times faster: Pillow's
 bundled zlib inflates slowly, and decoding was the largest share of
-answering a drawing from the page (see `_decode_plain_png`).
+answering a drawing from the page (see `_decode_plain_png`). A colour JPEG
+is decoded straight to its grey (luma) plane.
 """
 
 from __future__ import annotations
@@ -124,6 +125,11 @@ def image_to_gray(opened: OpenedImage) -> np.ndarray:
     try:
         if image.format == "PNG" and (gray := _decode_plain_png(opened.data)) is not None:
             return gray
+        if image.format in ("JPEG", "MPO") and image.mode in ("RGB", "YCbCr"):
+            # Decode to grey: the JPEG's own luma plane, which is what RGB -> L recomputes (to a
+            # level or two of rounding), without upsampling and converting its colour (a 12-megapixel
+            # photo: 35 against 85 ms).
+            image.draft("L", image.size)
         image.load()
         image = _apply_orientation(image)
         return _to_gray(image)
@@ -260,13 +266,16 @@ def _is_plain_png(data: bytes) -> bool:
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:
-    """Rotate as the EXIF Orientation tag says; a broken EXIF block is ignored, not fatal."""
+    """Rotate as the EXIF Orientation tag says; a broken EXIF block is ignored, not fatal.
+
+    In place: otherwise Pillow returns a copy even of an upright image, 40 ms
+    for a 12-megapixel photo.
+    """
     try:
-        rotated = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
     except _PILLOW_FAILURES as exc:
         logger.warning("ignoring unreadable EXIF orientation: %s", exc)
-        return image
-    return rotated if rotated is not None else image
+    return image
 
 
 def _to_gray(image: Image.Image) -> np.ndarray:
@@ -285,7 +294,8 @@ def _to_gray(image: Image.Image) -> np.ndarray:
         return np.asarray(image, dtype=np.uint8)
     if image.mode == "1":
         return np.asarray(image.convert("L"), dtype=np.uint8)
-    return np.asarray(image.convert("RGB").convert("L"), dtype=np.uint8)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert() copies even to its own mode
+    return np.asarray(rgb.convert("L"), dtype=np.uint8)
 
 
 def _scale_wide(values: np.ndarray, mode: str) -> np.ndarray:

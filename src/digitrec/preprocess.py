@@ -12,6 +12,7 @@ anything the model was trained on.
 Public API:
     PreprocessOptions, Preprocessed, DigitGeometry
     to_mnist(gray, options) -> Preprocessed            # whole image, one digit
+    reduced_for_analysis(gray, max_side) -> (gray, factor); box_in_input(box, factor, shape)
     ink_mask(gray, options) -> (ink, mask, polarity, photo)
     mnist_from_ink(ink, options) -> DigitGeometry      # one digit's ink, any size
     estimate_stroke(mask) -> float
@@ -28,8 +29,8 @@ from digitrec.errors import EmptyDrawingError, ImageError
 from digitrec.imageops import distance_to_background, label_blobs, max_filter3, smooth_background
 
 __all__ = [
-    "DigitGeometry", "Preprocessed", "PreprocessOptions",
-    "estimate_stroke", "ink_mask", "mnist_from_ink", "to_mnist",
+    "DigitGeometry", "Preprocessed", "PreprocessOptions", "box_in_input",
+    "estimate_stroke", "ink_mask", "mnist_from_ink", "reduced_for_analysis", "to_mnist",
 ]
 
 DARK_ON_LIGHT = "dark-on-light"
@@ -59,6 +60,9 @@ class PreprocessOptions:
     min_digit_extent: float = 0.02  # largest ink blob's longer side / image's longer side
     speck_ratio: float = 0.02  # blobs smaller than this share of the largest are specks
     flat_fraction: float = 0.5  # this share of pixels at the background level = a clean canvas
+    # Larger images are analysed averaged down by a whole-number factor until their longer side
+    # fits (a 12-megapixel phone photo: 4x, to 1008x756); results stay in the input's pixels.
+    max_side: int = 1024
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,8 @@ def to_mnist(gray: np.ndarray, options: PreprocessOptions = PreprocessOptions())
     values = _as_gray(gray)
     if (laid_out := _already_mnist(values, options)) is not None:
         return laid_out
-    found = _find_ink(values, options)
+    work, factor = reduced_for_analysis(values, options.max_side)
+    found = _find_ink(work, options)
     # The window's ink: no image-sized float arrays. With no specks dropped, the
     # window is exactly the ink's box, so there is nothing to crop.
     if found.strokes.region is None:
@@ -100,10 +105,38 @@ def to_mnist(gray: np.ndarray, options: PreprocessOptions = PreprocessOptions())
         digit = mnist_from_ink(found.ink, options)
     x0, y0, x1, y1 = digit.bbox
     top, left = found.window[0].start, found.window[1].start
+    bbox = box_in_input((x0 + left, y0 + top, x1 + left, y1 + top), factor, values.shape)
     return Preprocessed(
-        image=digit.image, bbox=(x0 + left, y0 + top, x1 + left, y1 + top), polarity=found.polarity,
-        scale=digit.scale, stroke_px=digit.stroke_px, shift=digit.shift, photo=found.photo,
+        image=digit.image, bbox=bbox, polarity=found.polarity, scale=digit.scale / factor,
+        stroke_px=digit.stroke_px * factor, shift=digit.shift, photo=found.photo,
     )  # fmt: skip
+
+
+def reduced_for_analysis(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, int]:
+    """The image to look for ink in (uint8), and the whole-number factor it was reduced by (1: none).
+
+    An image whose longer side exceeds `max_side` is averaged over factor x factor
+    blocks until it fits. A digit needs a few hundred pixels, not a phone photo's
+    4032: every step costs in proportion to the pixels, so a 12-megapixel photo
+    would take a second where its 1008x756 reduction takes tens of milliseconds.
+    Strokes stay solid: a pen that is 4 px wide in the photo is 1 px wide here.
+    """
+    values = _as_gray(gray)
+    factor = -(-max(values.shape) // max(1, max_side))  # the least factor that fits: ceil(side / max_side)
+    if factor <= 1:
+        return values, 1
+    image = Image.frombuffer("L", (values.shape[1], values.shape[0]), np.ascontiguousarray(values), "raw", "L", 0, 1)
+    return np.asarray(image.reduce(factor)), factor  # block means; a partial block at the edge too
+
+
+def box_in_input(
+    box: tuple[int, int, int, int], factor: int, shape: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """A box (x0, y0, x1, y1, exclusive) in an image reduced by `factor` -> in the (H, W) `shape` it came from."""
+    if factor == 1:
+        return box
+    x0, y0, x1, y1 = box
+    return x0 * factor, y0 * factor, min(x1 * factor, shape[1]), min(y1 * factor, shape[0])
 
 
 def _already_mnist(values: np.ndarray, options: PreprocessOptions) -> Preprocessed | None:

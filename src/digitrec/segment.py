@@ -1,7 +1,8 @@
 """Split a line of handwritten digits into MNIST-like 28x28 crops, left to right.
 
 The ink is found exactly as for one digit (`preprocess.ink_mask`: polarity,
-photo flattening, thresholds, specks), then:
+photo flattening, thresholds, specks; a large photo reduced first, with the
+boxes reported in its own pixels), then:
 
 1. connected components (8-connectivity) of the stroke cores;
 2. pieces of one digit are merged: a "5" with a detached top bar, a broken "4";
@@ -21,7 +22,14 @@ import numpy as np
 
 from digitrec.errors import EmptyDrawingError, TooManyDigitsError
 from digitrec.imageops import bounding_boxes, grow_labels, label_blobs
-from digitrec.preprocess import PreprocessOptions, estimate_stroke, ink_mask, mnist_from_ink
+from digitrec.preprocess import (
+    PreprocessOptions,
+    box_in_input,
+    estimate_stroke,
+    ink_mask,
+    mnist_from_ink,
+    reduced_for_analysis,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +112,8 @@ def segment_line(
     (`inference.Recognizer.read_array`); `split_digits` chooses by shape only.
     Raises EmptyDrawingError for a blank image and TooManyDigitsError for more than max_digits.
     """
-    ink, mask, _polarity, _photo = ink_mask(gray, options)
+    work, factor = reduced_for_analysis(gray, options.max_side)
+    ink, mask, _polarity, _photo = ink_mask(work, options)
     labels, count = label_blobs(mask)
     boxes = bounding_boxes(labels, count)  # slices per label, label i at index i - 1
     groups = _merge_pieces(_significant(labels, count, boxes), boxes, estimate_stroke(mask))
@@ -135,7 +144,21 @@ def segment_line(
             f"found {fewest} digits; at most {max_digits} can be read at once. Send fewer digits per image."
         )
     logger.debug("split %d components into %d blobs", count, len(blobs))
-    return blobs
+    return [_in_input_pixels(blob, factor, np.shape(gray)) for blob in blobs]
+
+
+def _in_input_pixels(blob: Blob, factor: int, shape: tuple[int, int]) -> Blob:
+    """`blob` with its crops' boxes in the pixels of the image before reduced_for_analysis."""
+    if factor == 1:
+        return blob
+
+    def scaled(crop: DigitCrop) -> DigitCrop:
+        return dataclasses.replace(crop, box=box_in_input(crop.box, factor, shape))
+
+    return dataclasses.replace(
+        blob, choices=tuple(tuple(scaled(crop) for crop in choice) for choice in blob.choices),
+        merged_with_next=None if blob.merged_with_next is None else scaled(blob.merged_with_next),
+    )  # fmt: skip
 
 
 def split_prior(width_ratio: float, cut_ink: list[float]) -> float:
