@@ -128,7 +128,7 @@ def image_to_gray(opened: OpenedImage) -> np.ndarray:
         if image.format in ("JPEG", "MPO") and image.mode in ("RGB", "YCbCr"):
             # Decode to grey: the JPEG's own luma plane, which is what RGB -> L recomputes (to a
             # level or two of rounding), without upsampling and converting its colour (a 12-megapixel
-            # photo: 35 against 85 ms).
+            # photo: 30 against 85 ms).
             image.draft("L", image.size)
         image.load()
         image = _apply_orientation(image)

@@ -119,7 +119,7 @@ def reduced_for_analysis(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, i
     blocks until it fits. A digit needs a few hundred pixels, not a phone photo's
     4032: every step costs in proportion to the pixels, so a 12-megapixel photo
     would take a second where its 1008x756 reduction takes tens of milliseconds.
-    Strokes stay solid: a pen that is 4 px wide in the photo is 1 px wide here.
+    A pen stroke 4 px wide in the photo is still a pixel wide here, at half its contrast or more.
     """
     values = _as_gray(gray)
     factor = -(-max(values.shape) // max(1, max_side))  # the least factor that fits: ceil(side / max_side)
