@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import statistics
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": str(torch.__version__),
         "platform": platform.platform(),
+        "date": datetime.now(timezone.utc).date().isoformat(),  # the report's sections may come from different days
     }
 
 

@@ -1,7 +1,12 @@
 """Run every benchmark and write BENCHMARKS.md from their results (`make bench`).
 
     python benchmarks/run_all.py              # run all, then write the report
+    python benchmarks/run_all.py --only latency.py phone_photos.py   # run these, then write the report
     python benchmarks/run_all.py --report     # only rewrite BENCHMARKS.md from benchmarks/out/*.json
+
+A section whose JSON result is not in benchmarks/out (a fresh clone, or a
+script not rerun) keeps its text from the BENCHMARKS.md already there, so
+rerunning one benchmark does not erase the others' figures.
 """
 
 from __future__ import annotations
@@ -32,15 +37,18 @@ SCRIPTS = (
 FIGURES = HERE / "figures"  # pictures for BENCHMARKS.md, drawn from the JSON results
 
 
-def run_benchmarks() -> None:
+def run_benchmarks(only: set[str] | None = None) -> None:
     for script, *args in SCRIPTS:
+        if only is not None and script not in only:
+            continue
         print(f"== {script} {' '.join(args)}", flush=True)
         subprocess.run([sys.executable, str(HERE / script), *args], check=True)
 
 
 def machine_line(data: dict) -> str:
     m = data["machine"]
-    return f"{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, Python {m['python']}, torch {m['torch']}"
+    line = f"{m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, Python {m['python']}, torch {m['torch']}"
+    return f"{line}; measured {m['date']}" if "date" in m else line
 
 
 def time_to_99_section(data: dict | None) -> list[str]:
@@ -237,7 +245,7 @@ def latency_ab_section(data: dict | None) -> list[str]:
 
 def side_by_side_section(data: dict | None, script: str, title: str, description: str) -> list[str]:
     if data is None or "rounds" not in data:
-        return []
+        return [f"### {title}", "", f"Command: `python benchmarks/{script} --base REVISION`", "", "_not run yet_", ""]
     command = (f"python benchmarks/{script} --base {data['base']} --images {data['images']} "
                f"--rounds {data['rounds']} --repeats {data['repeats']}")  # fmt: skip
     lines = [f"### {title}", "", f"Command: `{command}`", "", description, "",
@@ -283,9 +291,10 @@ def http_section(data: dict | None) -> list[str]:
 
 def http_mnist_section(data: dict | None) -> list[str]:
     """The same load with an MNIST digit as the image, which our preprocessing passes through."""
+    lines = ["### An MNIST digit as the image", ""]
     if data is None:
-        return []
-    lines = [f"The same with {data['settings']['image']} "
+        return lines + ["_not run yet_", ""]
+    lines += [f"The same with {data['settings']['image']} "
              "(`python benchmarks/http_load.py --image mnist --out http_load_mnist.json`): already laid out as "
              "MNIST, so our preprocessing passes it through.", "",
              "| server | concurrency | req/s | p50 ms | p99 ms | errors | server CPU ms/request |",
@@ -381,37 +390,62 @@ def soak_section(data: dict | None) -> list[str]:
     ]
 
 
+SECTIONS = (
+    ("time_to_99.json", time_to_99_section),
+    ("zoo_accuracy.json", zoo_section),
+    ("recognition.json", recognition_section),
+    ("phone_photos.json", phone_photos_section),
+    ("latency.json", latency_section),
+    ("latency_ab.json", latency_ab_section),
+    ("preprocess_ab.json", preprocess_ab_section),
+    ("http_load.json", http_section),
+    ("http_load_mnist.json", http_mnist_section),
+    ("http_budget.json", http_budget_section),
+    ("http_load_workers.json", http_workers_section),
+    ("soak.json", soak_section),
+)
+
+
 def write_report() -> None:
+    previous = report_sections(REPORT.read_text()) if REPORT.is_file() else {}
     lines = [
         "# Benchmarks",
         "",
         "Every figure here is written by `make bench` (`python benchmarks/run_all.py`) from the JSON "
         "results of the scripts in `benchmarks/`; rerun them to check. Timings on shared machines are "
-        "noisy: compare ratios measured side by side, not absolute seconds across machines.",
+        "noisy: compare ratios measured side by side, not absolute seconds across machines or days.",
         "",
     ]
-    lines += time_to_99_section(load_json("time_to_99.json"))
-    lines += zoo_section(load_json("zoo_accuracy.json"))
-    lines += recognition_section(load_json("recognition.json"))
-    lines += phone_photos_section(load_json("phone_photos.json"))
-    lines += latency_section(load_json("latency.json"))
-    lines += latency_ab_section(load_json("latency_ab.json"))
-    lines += preprocess_ab_section(load_json("preprocess_ab.json"))
-    lines += http_section(load_json("http_load.json"))
-    lines += http_mnist_section(load_json("http_load_mnist.json"))
-    lines += http_budget_section(load_json("http_budget.json"))
-    lines += http_workers_section(load_json("http_load_workers.json"))
-    lines += soak_section(load_json("soak.json"))
+    for result, section in SECTIONS:
+        data = load_json(result)
+        written = section(data)
+        if data is None and written and written[0] in previous:
+            written = previous[written[0]]  # not rerun: the figures already reported stand
+        lines += written
     REPORT.write_text("\n".join(lines))
     print(f"wrote {REPORT}")
+
+
+def report_sections(text: str) -> dict[str, list[str]]:
+    """A report's sections by heading line ("## ..." or "### ..."), each up to the next heading."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.split("\n"):
+        if line.startswith("## ") or line.startswith("### "):
+            current = sections.setdefault(line, [])
+        if current is not None:
+            current.append(line)
+    return sections
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only rewrite BENCHMARKS.md")
+    parser.add_argument("--only", nargs="+", metavar="SCRIPT", choices=sorted({s for s, *_ in SCRIPTS}),
+                        help="run only these scripts (the other sections keep their figures)")
     args = parser.parse_args()
     if not args.report:
-        run_benchmarks()
+        run_benchmarks(set(args.only) if args.only else None)
     write_report()
 
 
