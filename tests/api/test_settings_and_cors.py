@@ -93,6 +93,44 @@ def test_settings_load_without_the_web_stack():
     assert result.stdout.split() == ["[]", "True"]
 
 
+def test_a_serving_process_freezes_what_startup_built(tmp_path):
+    """Full garbage collections under load would otherwise walk the whole startup heap (tens of ms each)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "from digitrec.api.app import app_from_env\n"
+        "before = gc.get_freeze_count()\n"
+        "app_from_env()\n"
+        "print(before, gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    env = {**os.environ, "DIGITREC_HISTORY": "0"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    before, frozen, tracked = map(int, result.stdout.split())
+    assert before == 0
+    assert frozen > 10_000  # the modules, the model and the app
+    assert tracked < frozen  # what a full collection still walks: a small part
+
+
+def test_digitrec_serve_freezes_the_startup_heap_before_it_serves(monkeypatch):
+    import gc
+
+    import uvicorn
+
+    from digitrec.cli import main, serve_cmd
+
+    monkeypatch.setattr(serve_cmd, "limit_malloc_arenas", lambda count: False)  # not in the test process
+    frozen_when_serving = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: frozen_when_serving.append(gc.get_freeze_count()))
+    try:
+        assert main(["serve", "--no-history", "--port", "8123"]) == 0
+    finally:
+        gc.unfreeze()  # this test process goes on building apps
+    assert len(frozen_when_serving) == 1 and frozen_when_serving[0] > 10_000
+
+
 def test_concurrency_is_a_positive_setting():
     assert Settings.from_env({}).concurrency == 2
     assert Settings.from_env({"DIGITREC_CONCURRENCY": "4"}).concurrency == 4

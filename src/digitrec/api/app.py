@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,7 +59,23 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` and multi-worker runs: settings from DIGITREC_* variables."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    freeze_startup_heap()
+    return app
+
+
+def freeze_startup_heap() -> None:
+    """In a process about to serve: put what startup built out of the garbage collector's sight.
+
+    The modules, the model and the app (about 100,000 objects) live as long as
+    the process, yet each full collection of the garbage collector walks them
+    all: under load, 6 in 12 seconds, 40 to 76 ms each with every request
+    waiting, which was most of the p99 latency. Frozen, they are never scanned
+    again; what requests create is collected as before. Not for tests, which
+    build many apps: frozen objects are never freed.
+    """
+    gc.collect()  # garbage from startup is freed, not frozen
+    gc.freeze()
 
 
 def _mount_page(app: FastAPI) -> None:
