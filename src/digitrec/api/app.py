@@ -59,20 +59,25 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` and multi-worker runs: settings from DIGITREC_* variables."""
-    app = create_app(Settings.from_env())
+    return serving_app(Settings.from_env())
+
+
+def serving_app(settings: Settings) -> FastAPI:
+    """The app of a process that is about to serve it (`digitrec serve`, each of its workers)."""
+    app = create_app(settings)
     freeze_startup_heap()
     return app
 
 
 def freeze_startup_heap() -> None:
-    """In a process about to serve: put what startup built out of the garbage collector's sight.
+    """Put what startup built out of the garbage collector's sight.
 
     The modules, the model and the app (about 100,000 objects) live as long as
     the process, yet each full collection of the garbage collector walks them
     all: in a 10-second load test, up to 76 ms each and about 0.37 s in all,
-    with every request waiting, which was most of the p99 latency. Frozen, they are never scanned
-    again; what requests create is collected as before. Not for tests, which
-    build many apps: frozen objects are never freed.
+    with every request waiting, which was most of the p99 latency. Frozen, they
+    are never scanned again; what requests create is collected as before. Not
+    for tests, which build many apps: frozen objects are never freed.
     """
     gc.collect()  # garbage from startup is freed, not frozen
     gc.freeze()

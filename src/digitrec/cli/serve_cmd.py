@@ -64,11 +64,9 @@ def run(args: argparse.Namespace) -> int:
     limit_malloc_arenas(settings.malloc_arenas)
     print(f"digitrec: serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
     if settings.workers == 1:
-        from digitrec.api.app import create_app, freeze_startup_heap
+        from digitrec.api.app import serving_app
 
-        app = create_app(settings)
-        freeze_startup_heap()
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(serving_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
         return 0
     # Worker processes build their own app from the environment; this one only supervises them.
     os.environ.update(_as_environment(settings))
