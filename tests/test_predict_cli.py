@@ -1,5 +1,6 @@
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -57,16 +58,55 @@ def test_stdin_preview_and_plot(tmp_path, capsys, monkeypatch, mnist):
     assert (tmp_path / "plots" / "stdin.png").stat().st_size > 0
 
 
-def test_multi_digit_reading_from_the_cli(tmp_path, capsys, mnist):
+def _save_line(mnist, path) -> str:
     canvas = Image.new("L", (360, 140), 255)
     for i, index in enumerate((0, 1, 2)):
         ink = Image.fromarray(mnist.test.images[index]).resize((100, 100), Image.Resampling.BICUBIC)
         canvas.paste(Image.eval(ink, lambda v: 255 - v), (15 + 115 * i, 20))
-    canvas.save(tmp_path / "line.png")
+    canvas.save(path)
+    return "".join(str(mnist.test.labels[i]) for i in (0, 1, 2))
+
+
+def test_multi_digit_reading_from_the_cli(tmp_path, capsys, mnist):
+    text = _save_line(mnist, tmp_path / "line.png")
     assert main(["predict", "--multi", "--json", str(tmp_path / "line.png")]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["text"] == "".join(str(mnist.test.labels[i]) for i in (0, 1, 2))
+    assert record["text"] == text
     assert len(record["digits"]) == 3 and len(record["digits"][0]["box"]) == 4
+    assert (record["outcome"], record["reason"]) == ("digit", None)
+    assert [(d["outcome"], d["reason"]) for d in record["digits"]] == [("digit", None)] * 3
+
+
+# Today's shipped model answers few images "not a digit": 0.999 forces it (see tests/api/test_outcomes.py).
+def test_json_says_the_outcome_and_why(tmp_path, capsys, mnist):
+    _save_digit(mnist, 0, tmp_path / "d.png")
+    assert main(["predict", "--json", str(tmp_path / "d.png")]) == 0
+    sure = json.loads(capsys.readouterr().out)
+    assert (sure["outcome"], sure["reason"], sure["uncertain"]) == ("digit", None, False)
+    assert main(["predict", "--json", "--not-digit-below", "0.999", str(tmp_path / "d.png")]) == 0
+    forced = json.loads(capsys.readouterr().out)
+    assert (forced["outcome"], forced["uncertain"]) == ("not_a_digit", True)
+    assert "does not look like a digit" in forced["reason"]
+
+
+def test_text_says_not_a_digit_plainly_and_uncertain_with_the_reason(tmp_path, capsys, mnist):
+    label = _save_digit(mnist, 0, tmp_path / "d.png")
+    assert main(["predict", "--not-digit-below", "0.999", str(tmp_path / "d.png")]) == 0
+    assert re.fullmatch(r".*d\.png: not a digit  \(no digit above \d+%\)\n", capsys.readouterr().out)
+    assert main(["predict", "--threshold", "0.999", "--not-digit-below", "0", str(tmp_path / "d.png")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{tmp_path / 'd.png'}: {label}  (") and f"  (uncertain: not sure: {label} (" in out
+
+
+def test_multi_says_when_no_mark_is_a_digit(tmp_path, capsys, mnist):
+    _save_line(mnist, tmp_path / "line.png")
+    args = ["predict", "--multi", "--not-digit-below", "0.999", str(tmp_path / "line.png")]
+    assert main(args) == 0
+    assert re.fullmatch(r".*line\.png: not a digit  \(no digit above \d+%\)\n", capsys.readouterr().out)
+    assert main([*args, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["outcome"] == "not_a_digit" and record["reason"].startswith("none of the 3 marks")
+    assert [d["outcome"] for d in record["digits"]] == ["not_a_digit"] * 3
 
 
 def test_a_broken_model_file_is_a_clear_error(tmp_path, capsys):

@@ -42,3 +42,13 @@ def test_seed_contract_errors_are_json_with_detail(client, blank_png):
     assert blank.status_code == 422 and "no digit" in blank.json()["detail"]
     bad = client.post("/predict", content="data:image/png;base64,!!!", headers={"content-type": "text/plain"})
     assert bad.status_code == 400
+
+
+def test_the_seed_json_keeps_exactly_its_fields(client, digit_png):
+    """Fields added to /api/predict later (outcome, reason) stay out of the seed contract."""
+    png, _label = digit_png(0)
+    body = client.post("/predict", files={"file": ("digit.png", png, "image/png")}).json()
+    assert set(body) == {
+        "predicted_digit", "digit", "label", "confidence", "probabilities", "top_k", "uncertain",
+        "preprocessed", "model", "elapsed_ms", "history_id", "saved",
+    }  # fmt: skip

@@ -172,3 +172,29 @@ def test_no_more_requests_are_recognised_at_once_than_the_concurrency():
 def test_an_uncertainty_threshold_outside_0_1_is_refused_at_start():
     with pytest.raises(ConfigError, match="uncertain_below"):
         Settings.from_env({"DIGITREC_UNCERTAIN_BELOW": "1.5"})
+
+
+def test_the_thresholds_default_to_the_library_and_come_from_the_environment():
+    from digitrec.inference import NOT_DIGIT_BELOW, UNCERTAIN_BELOW
+
+    defaults = Settings.from_env({})
+    assert (defaults.uncertain_below, defaults.not_digit_below) == (UNCERTAIN_BELOW, NOT_DIGIT_BELOW)
+    assert Settings.from_env({"DIGITREC_NOT_DIGIT_BELOW": "0.45"}).not_digit_below == 0.45
+    with pytest.raises(ConfigError, match="not_digit_below"):
+        Settings.from_env({"DIGITREC_NOT_DIGIT_BELOW": "-0.1"})
+
+
+def test_digitrec_serve_takes_the_not_a_digit_threshold(monkeypatch):
+    import uvicorn
+
+    from digitrec.api import app as app_module
+    from digitrec.cli import main, serve_cmd
+
+    monkeypatch.setattr(serve_cmd, "limit_malloc_arenas", lambda count: False)
+    served = []
+    monkeypatch.setattr(app_module, "serving_app", lambda settings: served.append(settings))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
+    assert main(["serve", "--no-history", "--not-digit-below", "0.4", "--uncertain-below", "0.8"]) == 0
+    assert (served[0].not_digit_below, served[0].uncertain_below) == (0.4, 0.8)
+    # Worker processes read the settings back from the environment.
+    assert serve_cmd._as_environment(served[0])["DIGITREC_NOT_DIGIT_BELOW"] == "0.4"

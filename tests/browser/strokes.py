@@ -34,6 +34,11 @@ def zero(cx: float = 0.5, cy: float = 0.5, rx: float = 0.2, ry: float = 0.3,
     return [ring]
 
 
+def cross(left: float = 0.25, right: float = 0.75, top: float = 0.25, bottom: float = 0.75) -> list[Stroke]:
+    """An "X": two crossing diagonals, a letter and no digit."""
+    return [[(left, top), (right, bottom)], [(right, top), (left, bottom)]]
+
+
 def _box(page, selector: str) -> dict:
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not visible"

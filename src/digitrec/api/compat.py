@@ -16,6 +16,8 @@ from digitrec.api.routes import predict_payload
 from digitrec.imaging import decode_data_url
 
 router = APIRouter(tags=["compatibility"])
+# Fields added to PredictionOut after the seed contract was fixed: its clients get the body they always had.
+NOT_IN_SEED_CONTRACT = {"outcome", "reason"}
 
 COMPAT_BODY = {
     "requestBody": {
@@ -39,7 +41,8 @@ async def seed_predict(request: Request, ctx: ContextDep) -> JSONResponse | Plai
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         payload = await read_image_payload(request, limit)
         result = await predict_payload(ctx, payload)
-        return JSONResponse({"predicted_digit": result.digit, **result.model_dump(mode="json")})
+        body = result.model_dump(mode="json", exclude=NOT_IN_SEED_CONTRACT)
+        return JSONResponse({"predicted_digit": result.digit, **body})
     text = (await read_body(request, limit)).decode("utf-8", errors="replace")
     data = decode_data_url(data_url_from_text(text))
     result = await predict_payload(ctx, ImagePayload(data, "draw"))

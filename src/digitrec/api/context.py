@@ -69,7 +69,8 @@ class AppContext:
         loaded, model_error = None, None
         try:
             loaded = Recognizer(RecognizerConfig(
-                models=settings.models, uncertain_below=settings.uncertain_below, threads=settings.threads,
+                models=settings.models, uncertain_below=settings.uncertain_below,
+                not_digit_below=settings.not_digit_below, threads=settings.threads,
                 limits=DecodeLimits(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
             ))  # fmt: skip
         except DigitrecError as exc:

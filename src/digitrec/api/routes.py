@@ -138,7 +138,8 @@ def model(ctx: ContextDep) -> dict:
     info = ctx.model_info
     card = model_card() if not ctx.settings.models else {}
     return {**card, "loaded": ModelOut.of(info).model_dump(), "classes": list(info.classes),
-            "uncertain_below": ctx.settings.uncertain_below}  # fmt: skip
+            "uncertain_below": ctx.settings.uncertain_below,
+            "not_digit_below": ctx.settings.not_digit_below}  # fmt: skip
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})

@@ -11,9 +11,17 @@ from digitrec.backends import ModelInfo
 from digitrec.history import HistoryItem
 from digitrec.imaging import encode_png, png_data_url
 from digitrec.inference import LineReading, Prediction
+from digitrec.reasons import line_reason
 from digitrec.recording import Recorded
 
 Source = Literal["draw", "upload", "api"]
+# digitrec.inference.OUTCOMES, spelt out for the OpenAPI schema (a test checks that they agree).
+Outcome = Literal["digit", "uncertain", "not_a_digit"]
+OUTCOME_HELP = (
+    "digit: a digit the model is sure of; uncertain: a digit it doubts (shown, flagged); "
+    "not_a_digit: it does not take the image for a digit at all (a letter, a scribble)"
+)
+REASON_HELP = "why the answer was flagged, in an English sentence; null for a sure digit"
 
 
 class ImageIn(BaseModel):
@@ -42,7 +50,9 @@ class PredictionOut(BaseModel):
     confidence: float
     probabilities: list[float]
     top_k: list[ClassProbability]
-    uncertain: bool = Field(description="confidence below the server's threshold: shown, not hidden")
+    uncertain: bool = Field(description="flagged: outcome uncertain or not_a_digit (the answer is still given)")
+    outcome: Outcome = Field(description=OUTCOME_HELP)
+    reason: str | None = Field(description=REASON_HELP)
     preprocessed: str = Field(description="the 28x28 image the model saw, as a PNG data URL")
     model: ModelOut
     elapsed_ms: float
@@ -56,7 +66,8 @@ class PredictionOut(BaseModel):
         return cls(
             digit=p.digit, label=p.label, confidence=p.confidence, probabilities=list(p.probabilities),
             top_k=[ClassProbability(label=label, probability=prob) for label, prob in p.top_k],
-            uncertain=p.uncertain, preprocessed=png_data_url(preprocessed_png), model=ModelOut.of(model),
+            uncertain=p.uncertain, outcome=p.outcome, reason=p.reason,
+            preprocessed=png_data_url(preprocessed_png), model=ModelOut.of(model),
             elapsed_ms=round(elapsed_ms, 3), history_id=recorded.history_id, saved=recorded.saved,
         )  # fmt: skip
 
@@ -78,6 +89,8 @@ class DigitOut(BaseModel):
     confidence: float
     box: list[int] = Field(description="[x0, y0, x1, y1] in pixels of the sent image, x1 and y1 exclusive")
     probabilities: list[float]
+    outcome: Outcome = Field(description=OUTCOME_HELP)
+    reason: str | None = Field(description=REASON_HELP)
     preprocessed: str
 
 
@@ -85,7 +98,9 @@ class ReadingOut(BaseModel):
     text: str
     digits: list[DigitOut]
     confidence: float = Field(description="the least confident digit's confidence")
-    uncertain: bool
+    uncertain: bool = Field(description="any digit flagged")
+    outcome: Outcome = Field(description="not_a_digit when no mark reads as a digit, uncertain when any is flagged")
+    reason: str | None = Field(description="which marks were flagged and why; null when every digit is sure")
     model: ModelOut
     elapsed_ms: float
     history_id: int | None
@@ -95,12 +110,13 @@ class ReadingOut(BaseModel):
     def of(cls, r: LineReading, model: ModelInfo, elapsed_ms: float, recorded: Recorded) -> ReadingOut:
         digits = [
             DigitOut(label=d.prediction.label, confidence=d.prediction.confidence, box=list(d.box),
-                     probabilities=list(d.prediction.probabilities),
-                     preprocessed=png_data_url(encode_png(d.prediction.image)))
+                     probabilities=list(d.prediction.probabilities), outcome=d.prediction.outcome,
+                     reason=d.prediction.reason, preprocessed=png_data_url(encode_png(d.prediction.image)))
             for d in r.digits
         ]  # fmt: skip
         return cls(
-            text=r.text, digits=digits, confidence=r.confidence, uncertain=r.uncertain, model=ModelOut.of(model),
+            text=r.text, digits=digits, confidence=r.confidence, uncertain=r.uncertain, outcome=r.outcome,
+            reason=line_reason(r), model=ModelOut.of(model),
             elapsed_ms=round(elapsed_ms, 3), history_id=recorded.history_id, saved=recorded.saved,
         )  # fmt: skip
 

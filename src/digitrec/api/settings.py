@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from digitrec.errors import ConfigError
+from digitrec.inference import NOT_DIGIT_BELOW, UNCERTAIN_BELOW
 
 # The reference Vue app runs on Vite's dev server and calls http://localhost:8000.
 DEFAULT_CORS_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
@@ -28,7 +29,8 @@ class Settings:
     max_pixels: int = 25_000_000
     max_batch: int = 64
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
-    uncertain_below: float = 0.7
+    uncertain_below: float = UNCERTAIN_BELOW  # a confidence under this is flagged uncertain
+    not_digit_below: float = NOT_DIGIT_BELOW  # top-two probability under this: "not a digit"
     threads: int = 1  # ONNX Runtime threads per model call: the event loop needs the other core
     # Large images (see inline_max_pixels) decoded and preprocessed at once per process, in
     # threads. That work holds the GIL, so on a few cores more threads only take turns at it.
@@ -50,8 +52,9 @@ class Settings:
                 "a wildcard CORS origin is not allowed (the API answers with credentials); "
                 "list the origins, e.g. DIGITREC_CORS_ORIGINS=http://localhost:5173,https://example.org"
             )
-        if not 0.0 <= self.uncertain_below <= 1.0:
-            raise ConfigError(f"uncertain_below must be between 0 and 1, got {self.uncertain_below}")
+        for name in ("uncertain_below", "not_digit_below"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1-65535, got {self.port}")
         for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads", "concurrency"):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from digitrec.errors import DigitrecError
+from digitrec.inference import NOT_A_DIGIT, NOT_DIGIT_BELOW, UNCERTAIN_BELOW
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -30,7 +31,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=3, help="how many best classes to list")
     p.add_argument("--multi", action="store_true", help="read a line of several digits")
     p.add_argument("--tta", action="store_true", help="average over 1-pixel shifts")
-    p.add_argument("--threshold", type=float, default=0.7, help="flag answers below this confidence as uncertain")
+    p.add_argument("--threshold", type=float, default=UNCERTAIN_BELOW,
+                   help="flag answers below this confidence as uncertain (default %(default)s)")
+    p.add_argument("--not-digit-below", type=float, default=NOT_DIGIT_BELOW,
+                   help="answer 'not a digit' when the two likeliest digits hold less than this in all "
+                        "(default %(default)s)")  # fmt: skip
     p.add_argument("--save-preview", type=Path, metavar="DIR", help="save the 28x28 images the model saw")
     p.add_argument("--plot", type=Path, metavar="DIR", help="save input, model input and probability bars as PNG")
     p.set_defaults(run=run)
@@ -57,9 +62,10 @@ def collect_inputs(inputs: list[str]) -> tuple[list[tuple[str, Path | None]], li
 def run(args: argparse.Namespace) -> int:
     from digitrec.inference import Recognizer, RecognizerConfig
 
-    recognizer = Recognizer(
-        RecognizerConfig(models=tuple(args.models), tta=args.tta, uncertain_below=args.threshold, top_k=args.top_k)
-    )
+    recognizer = Recognizer(RecognizerConfig(
+        models=tuple(args.models), tta=args.tta, uncertain_below=args.threshold,
+        not_digit_below=args.not_digit_below, top_k=args.top_k,
+    ))  # fmt: skip
     items, missing = collect_inputs(args.inputs)
     failures = len(missing)
     for name in missing:
@@ -81,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _recognise(recognizer: Any, name: str, data: bytes, args: argparse.Namespace) -> dict[str, Any]:
     from digitrec.imaging import decode_image
+    from digitrec.reasons import line_reason
 
     gray = decode_image(data, recognizer.config.limits)
     stem = Path(name).stem if name != "-" else "stdin"
@@ -89,9 +96,11 @@ def _recognise(recognizer: Any, name: str, data: bytes, args: argparse.Namespace
         _save_extras(args, stem, gray, [(d.prediction, f"-{i}") for i, d in enumerate(line.digits)], recognizer)
         return {
             "file": name, "text": line.text, "confidence": line.confidence, "uncertain": line.uncertain,
+            "outcome": line.outcome, "reason": line_reason(line),
             "digits": [
                 {"digit": d.prediction.label, "confidence": d.prediction.confidence, "box": list(d.box),
-                 "probabilities": list(d.prediction.probabilities)}
+                 "probabilities": list(d.prediction.probabilities), "outcome": d.prediction.outcome,
+                 "reason": d.prediction.reason}
                 for d in line.digits
             ],
         }  # fmt: skip
@@ -99,6 +108,7 @@ def _recognise(recognizer: Any, name: str, data: bytes, args: argparse.Namespace
     _save_extras(args, stem, gray, [(pred, "")], recognizer)
     return {
         "file": name, "digit": pred.label, "confidence": pred.confidence, "uncertain": pred.uncertain,
+        "outcome": pred.outcome, "reason": pred.reason,
         "probabilities": list(pred.probabilities), "top_k": [[label, p] for label, p in pred.top_k],
     }  # fmt: skip
 
@@ -114,15 +124,19 @@ def _save_extras(args: argparse.Namespace, stem: str, gray: Any, preds: list, re
         from digitrec.plots import plot_prediction
 
         for pred, suffix in preds:
-            title = f"{stem}{suffix}: {pred.label} ({100 * pred.confidence:.1f}%)" + (
-                " — uncertain" if pred.uncertain else ""
-            )
+            flag = " — uncertain" if pred.uncertain else ""
+            flag = " — not a digit" if pred.outcome == NOT_A_DIGIT else flag
+            title = f"{stem}{suffix}: {pred.label} ({100 * pred.confidence:.1f}%){flag}"
             plot_prediction(gray, pred.image, pred.probabilities, recognizer.classes,
                             args.plot / f"{stem}{suffix}.png", title)  # fmt: skip
 
 
 def _human(record: dict[str, Any]) -> str:
-    flag = "  (uncertain)" if record["uncertain"] else ""
+    """One line: the answer and its confidence, "not a digit", or the answer and why it is uncertain."""
+    if record["outcome"] == NOT_A_DIGIT:
+        best = max(d["confidence"] for d in record["digits"]) if "text" in record else record["confidence"]
+        return f"{record['file']}: not a digit  (no digit above {100 * best:.0f}%)"
+    flag = f"  (uncertain: {record['reason']})" if record["uncertain"] else ""
     if "text" in record:
         return f"{record['file']}: {record['text']}  (weakest digit {100 * record['confidence']:.1f}%){flag}"
     alternatives = ", ".join(f"{label} {100 * p:.1f}%" for label, p in record["top_k"][1:])

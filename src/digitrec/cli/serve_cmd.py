@@ -8,6 +8,8 @@ import ctypes.util
 import os
 from pathlib import Path
 
+from digitrec.inference import NOT_DIGIT_BELOW, UNCERTAIN_BELOW
+
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
 
@@ -18,7 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Every option can also be set by an environment variable: DIGITREC_HOST, DIGITREC_PORT, "
         "DIGITREC_WORKERS, DIGITREC_MODEL, DIGITREC_DATABASE_URL, DIGITREC_HISTORY, DIGITREC_MAX_UPLOAD_BYTES, "
         "DIGITREC_MAX_PIXELS, DIGITREC_MAX_BATCH, DIGITREC_CORS_ORIGINS (comma-separated), DIGITREC_UNCERTAIN_BELOW, "
-        "DIGITREC_THREADS, DIGITREC_CONCURRENCY, DIGITREC_INLINE_MAX_PIXELS, DIGITREC_MALLOC_ARENAS.",
+        "DIGITREC_NOT_DIGIT_BELOW, DIGITREC_THREADS, DIGITREC_CONCURRENCY, DIGITREC_INLINE_MAX_PIXELS, "
+        "DIGITREC_MALLOC_ARENAS.",
     )
     p.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, help="port (default 8000)")
@@ -31,7 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pixels", type=int, help="largest accepted image in pixels (default 25 million)")
     p.add_argument("--max-batch", type=int, help="most images in one /api/predict/batch request (default 64)")
     p.add_argument("--uncertain-below", type=float,
-                   help="answers less confident than this are flagged uncertain (default 0.7)")  # fmt: skip
+                   help=f"answers less confident than this are flagged uncertain (default {UNCERTAIN_BELOW})")
+    p.add_argument("--not-digit-below", type=float,
+                   help="images whose two likeliest digits hold less than this in all are answered "
+                        f"not_a_digit (default {NOT_DIGIT_BELOW})")  # fmt: skip
     p.add_argument("--cors-origins", help="comma-separated origins allowed to call the API from a browser")
     p.add_argument("--threads", type=int, help="ONNX Runtime threads per model call (default 1)")
     p.add_argument("--concurrency", type=int,
@@ -55,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         "history": args.history, "max_upload_bytes": args.max_upload_bytes, "threads": args.threads,
         "concurrency": args.concurrency, "inline_max_pixels": args.inline_max_pixels,
         "max_pixels": args.max_pixels, "max_batch": args.max_batch,
-        "uncertain_below": args.uncertain_below, "malloc_arenas": args.malloc_arenas,
+        "uncertain_below": args.uncertain_below, "not_digit_below": args.not_digit_below,
+        "malloc_arenas": args.malloc_arenas,
         "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
         "cors_origins": tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
         if args.cors_origins else None,

@@ -1,5 +1,6 @@
 // "Correct? ✓ / ✗ → pick digit" for the result on screen: posts feedback for
 // its history_id. Hidden when the result was not saved (history turned off).
+// A "not a digit" answer has no digit to confirm: the picker is offered at once.
 
 import { sendFeedback } from "./api.js";
 import { t } from "./i18n.js";
@@ -11,6 +12,8 @@ export class FeedbackBar {
   /** @param {{onSaved: (item: object) => void, onError: (error: Error) => void}} options */
   constructor({ onSaved, onError }) {
     this.root = $("feedback");
+    this.question = $("feedback-question");
+    this.pickLabel = $("feedback-pick-label");
     this.yes = $("feedback-yes");
     this.no = $("feedback-no");
     this.picker = $("feedback-picker");
@@ -38,10 +41,14 @@ export class FeedbackBar {
     if (result.history_id === null || result.history_id === undefined) return this.hide();
     this.target = { id: result.history_id, kind, answer: kind === "digit" ? result.label : result.text };
     this.savedLabel = null;
+    const notDigit = result.outcome === "not_a_digit";
     this.root.hidden = false;
-    this.yes.hidden = this.no.hidden = false;
-    this.picker.hidden = this.done.hidden = true;
-    this.no.setAttribute("aria-expanded", "false");
+    this.question.hidden = this.yes.hidden = this.no.hidden = notDigit;
+    this.picker.hidden = !notDigit;
+    this.done.hidden = true;
+    this.pickLabel.dataset.i18n = notDigit ? "feedback.pick.not_digit" : "feedback.pick";
+    this.pickLabel.textContent = t(this.pickLabel.dataset.i18n);
+    this.no.setAttribute("aria-expanded", String(notDigit));
     this.digits.hidden = kind !== "digit";
     this.textForm.hidden = kind === "digit";
     this.text.value = "";

@@ -94,7 +94,7 @@ async function send(image, { source, boxes }) {
     hideMessage();
     if (multi) results.showReading(result, boxes);
     else results.showPrediction(result);
-    if (source === "draw") results.showChip(multi ? result.text : result.label);
+    if (source === "draw") results.showChip();
     feedback.show(result, multi ? "line" : "digit");
     historyPanel.refresh();
   } catch (error) {

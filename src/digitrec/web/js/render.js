@@ -1,20 +1,25 @@
 // Shows a result: the big answer, ten probability bars, the 28x28 image the
 // model saw, the "uncertain" notice and, for a line of digits, boxes drawn
 // over the image that was sent. Everything shown comes from the server's answer.
+// When the server's outcome is "not_a_digit" a notice takes the big answer's place.
 
 import { percent, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
+const NOT_A_DIGIT = "not_a_digit";
 
 export class ResultView {
   constructor() {
     this.el = {
       placeholder: $("result-placeholder"),
       single: $("single-result"),
+      answerBlock: $("answer-block"),
       answer: $("answer"),
+      notDigit: $("not-digit"),
       announce: $("announce"),
       modelInput: $("model-input"),
       read: $("read-result"),
+      readAnswerBlock: $("read-answer-block"),
       readText: $("read-text"),
       readDigits: $("read-digits"),
       uncertain: $("uncertain"),
@@ -31,7 +36,7 @@ export class ResultView {
     this.last = null;
     const el = this.el;
     el.placeholder.hidden = false;
-    el.single.hidden = el.read.hidden = el.uncertain.hidden = el.barsBlock.hidden = true;
+    el.single.hidden = el.read.hidden = el.uncertain.hidden = el.notDigit.hidden = el.barsBlock.hidden = true;
     el.answer.textContent = el.readText.textContent = el.meta.textContent = el.announce.textContent = "";
     el.modelInput.removeAttribute("src");
     el.readDigits.replaceChildren();
@@ -43,21 +48,24 @@ export class ResultView {
   }
 
   /** Repeat the answer over the canvas (for drawings only: it would mislabel a drawing with a photo's answer). */
-  showChip(text) {
-    this.el.chip.textContent = text;
+  showChip() {
+    if (!this.last) return;
     this.el.chip.hidden = false;
+    this.localize();
   }
 
   /** One digit, from POST /api/predict. */
   showPrediction(result) {
     this.last = { kind: "digit", result };
     const el = this.el;
+    const notDigit = result.outcome === NOT_A_DIGIT;
     el.placeholder.hidden = el.read.hidden = true;
     el.single.hidden = el.barsBlock.hidden = false;
     el.answer.textContent = result.label;
     el.modelInput.src = result.preprocessed;
-    el.uncertain.hidden = !result.uncertain;
-    fillBars(el.bars, result.probabilities, result.digit);
+    this.showOutcome(result, el.answerBlock);
+    // The bars stay (they show why), but no digit is highlighted as the answer.
+    fillBars(el.bars, result.probabilities, notDigit ? null : result.digit);
     this.localize();
   }
 
@@ -68,15 +76,24 @@ export class ResultView {
     el.placeholder.hidden = el.single.hidden = el.barsBlock.hidden = true;
     el.read.hidden = false;
     el.readText.textContent = result.text;
-    el.uncertain.hidden = !result.uncertain;
+    this.showOutcome(result, el.readAnswerBlock);
     el.readDigits.replaceChildren(
       ...result.digits.map((d) => {
         const li = document.createElement("li");
         li.dataset.label = d.label;
+        li.classList.toggle("not-digit", d.outcome === NOT_A_DIGIT);
         return li;
       }),
     );
     this.localize();
+  }
+
+  /** The big answer, with the "uncertain" notice when it is flagged; for not_a_digit, a notice in its place. */
+  showOutcome(result, answerBlock) {
+    const notDigit = result.outcome === NOT_A_DIGIT;
+    answerBlock.hidden = notDigit;
+    this.el.notDigit.hidden = !notDigit;
+    this.el.uncertain.hidden = notDigit || !result.uncertain;
   }
 
   /** Re-write every string that depends on the language. */
@@ -84,9 +101,18 @@ export class ResultView {
     if (!this.last) return;
     const { kind, result, boxes } = this.last;
     const el = this.el;
-    const key = result.uncertain ? "result.announce.uncertain" : "result.announce";
+    const notDigit = result.outcome === NOT_A_DIGIT;
+    const line = kind === "digit" ? "" : ".multi";
+    const key = notDigit
+      ? `result.announce.not_digit${line}`
+      : result.uncertain
+        ? "result.announce.uncertain"
+        : "result.announce";
     const answer = kind === "digit" ? result.label : result.text;
     el.announce.textContent = t(key, { answer, confidence: percent(result.confidence) });
+    el.notDigit.textContent = notDigit ? t(`result.not_digit${line}`) : "";
+    el.chip.textContent = notDigit ? t("result.chip.not_digit") : answer;
+    el.chip.classList.toggle("not-digit", notDigit);
     el.meta.textContent = t("result.meta", {
       ms: Number(result.elapsed_ms).toFixed(1),
       name: result.model?.name ?? "?",
@@ -97,7 +123,8 @@ export class ResultView {
       labelBars(el.bars, result.probabilities);
     } else {
       result.digits.forEach((d, i) => {
-        el.readDigits.children[i].textContent = t("read.confidence", { label: d.label, confidence: percent(d.confidence) });
+        const key = d.outcome === NOT_A_DIGIT ? "read.not_digit" : "read.confidence";
+        el.readDigits.children[i].textContent = t(key, { label: d.label, confidence: percent(d.confidence) });
       });
       if (boxes) drawBoxes(boxes.layer, result.digits, boxes.width, boxes.height);
     }
@@ -149,7 +176,7 @@ export function drawBoxes(layer, digits, sentWidth, sentHeight) {
       box.style.height = `${(100 * (y1 - y0)) / sentHeight}%`;
       const tag = document.createElement("span");
       tag.className = "box-tag";
-      tag.textContent = `${d.label} · ${percent(d.confidence, 0)}`;
+      tag.textContent = `${d.outcome === NOT_A_DIGIT ? "✗" : d.label} · ${percent(d.confidence, 0)}`;
       box.append(tag);
       return box;
     }),
