@@ -83,8 +83,27 @@ def test_evaluation_writes_report_confusion_and_gallery(two_checkpoints, tmp_pat
     low, high = saved["accuracy_interval95"]
     assert low < report.accuracy < high
     assert len(saved["per_class"]) == 10
-    for name in ("confusion.json", "confusion.png", "errors.png"):
+    for name in ("confusion.json", "confusion.png", "errors.png", "reliability.png"):
         assert (tmp_path / name).stat().st_size > 0
+    # Calibration: the ECE of the report is the one of its own reliability bins.
+    bins = saved["reliability"]
+    assert sum(bins["counts"]) == 10_000
+    gap = sum(n * abs(a - c) for n, a, c in zip(bins["counts"], bins["accuracy"], bins["confidence"]) if n)
+    assert saved["ece"] == pytest.approx(gap / 10_000) == pytest.approx(report.ece)
+    assert 0.0 <= report.ece < 0.5
+
+
+def test_evaluation_applies_the_checkpoints_temperature(two_checkpoints, tmp_path):
+    from digitrec.checkpoint import read_checkpoint, save_atomic
+
+    payload = read_checkpoint(two_checkpoints[0])
+    assert payload["temperature"] > 0 and payload["calibration"]["nll_after"] <= payload["calibration"]["nll_before"]
+    hot = tmp_path / "hot.pt"
+    save_atomic({**payload, "temperature": 50.0}, hot)
+    calibrated = evaluate(EvalConfig(checkpoints=(two_checkpoints[0],), out_dir=tmp_path / "a"))
+    flattened = evaluate(EvalConfig(checkpoints=(hot,), out_dir=tmp_path / "b"))
+    assert flattened.accuracy == calibrated.accuracy  # a temperature never changes the answer...
+    assert flattened.ece > calibrated.ece  # ...only how sure it is said to be
 
 
 def test_ensemble_and_tta_give_valid_reports(two_checkpoints, tmp_path):
@@ -112,8 +131,10 @@ def test_evaluate_command_prints_the_accuracy_with_its_interval(two_checkpoints,
     from digitrec.cli import main
 
     assert main(["evaluate", str(two_checkpoints[0]), "--out", str(tmp_path)]) == 0
-    first = capsys.readouterr().out.splitlines()[0]
+    printed = capsys.readouterr().out.splitlines()
+    first = printed[0]
     saved = json.loads((tmp_path / "report.json").read_text())
     low, high = saved["accuracy_interval95"]
     assert f"{100 * saved['accuracy']:.2f}%  ({saved['errors']} errors in 10000;" in first
     assert f"95% interval {100 * low:.2f}-{100 * high:.2f}%)" in first
+    assert f"expected calibration error: {100 * saved['ece']:.2f}%" in printed[1]

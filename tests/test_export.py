@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import onnx
 import pytest
@@ -36,6 +38,20 @@ def test_onnx_folds_the_normalisation_in_and_matches_pytorch(lenet_checkpoint, t
     onnx_logits = OnnxBackend(out).logits(pixels)
     torch_logits = TorchBackend(lenet_checkpoint).logits(pixels)
     np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-5)
+
+
+def test_the_temperature_survives_export(lenet_checkpoint, tmp_path):
+    from digitrec.checkpoint import read_checkpoint
+
+    hot = tmp_path / "calibrated.pt"
+    save_atomic({**read_checkpoint(lenet_checkpoint), "temperature": 0.5}, hot)
+    out = export_onnx(hot, tmp_path / "calibrated.onnx")
+    pixels = np.random.default_rng(1).random((20, 1, 28, 28), dtype=np.float32)
+    calibrated, raw = OnnxBackend(out).logits(pixels), TorchBackend(lenet_checkpoint).logits(pixels)
+    np.testing.assert_allclose(calibrated, raw / 0.5, rtol=1e-4, atol=1e-4)  # folded into the graph
+    np.testing.assert_allclose(calibrated, TorchBackend(hot).logits(pixels), rtol=1e-4, atol=1e-4)
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert json.loads(meta["digitrec_temperature"])["temperature"] == 0.5
 
 
 @pytest.mark.slow

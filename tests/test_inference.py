@@ -155,6 +155,27 @@ def test_softmax_is_stable_for_large_logits():
 def test_bad_threshold_is_rejected():
     with pytest.raises(ConfigError):
         Recognizer(RecognizerConfig(uncertain_below=1.5))
+    with pytest.raises(ConfigError):
+        Recognizer(RecognizerConfig(not_digit_below=-0.1))
+
+
+def test_belief_spread_over_many_digits_is_not_a_digit_and_two_rivals_are_uncertain(recognizer):
+    judge = recognizer._judge
+    spread = np.array([0.16, 0.14, 0.12, 0.1, 0.1, 0.1, 0.08, 0.08, 0.06, 0.06])
+    rivals = np.array([0.0, 0.0, 0.0, 0.0, 0.48, 0.0, 0.0, 0.0, 0.0, 0.52])
+    sure = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.995, 0.005, 0.0])
+    outcomes = {name: judge(p, np.argsort(-p)) for name, p in [("spread", spread), ("rivals", rivals), ("sure", sure)]}
+    assert outcomes["spread"][0] == "not_a_digit" and "16%" in outcomes["spread"][1]
+    assert outcomes["rivals"][0] == "uncertain" and "9 (52%) or 4 (48%)" in outcomes["rivals"][1]
+    assert outcomes["sure"] == ("digit", None)
+
+
+def test_the_outcome_reaches_predictions_and_lines(mnist):
+    strict = Recognizer(RecognizerConfig(not_digit_below=1.0))  # every answer: not a digit
+    pred = strict.predict_images(mnist.test.images[:1])[0]
+    assert pred.outcome == "not_a_digit" and pred.uncertain and pred.reason
+    lenient = Recognizer(RecognizerConfig(not_digit_below=0.0, uncertain_below=0.0))
+    assert lenient.predict_images(mnist.test.images[:1])[0].outcome == "digit"
 
 
 def test_the_inference_path_does_not_import_torch(tmp_path):

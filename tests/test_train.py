@@ -107,3 +107,14 @@ def test_invalid_settings_are_rejected_with_a_sentence(tiny_train_config):
         dataclasses.replace(tiny_train_config, target_acc=99.0)
     with pytest.raises(ConfigError, match="eval-from"):
         dataclasses.replace(tiny_train_config, eval_from=-1)
+
+
+def test_the_real_input_recipe_trains_on_nondigits_and_stores_a_fitted_temperature(tiny_train_config):
+    cfg = dataclasses.replace(tiny_train_config, epochs=1, augment=True, degrade=True, nondigits=64)
+    result = train(cfg)
+    assert 0.3 < result.test_acc <= 1.0
+    payload = read_checkpoint(cfg.out_dir / "best.pt")
+    assert payload["config"]["degrade"] and payload["config"]["nondigits"] == 64
+    fitted = payload["calibration"]
+    assert payload["temperature"] == fitted["temperature"] > 0
+    assert fitted["nll_after"] <= fitted["nll_before"] and fitted["images"] == cfg.val_size

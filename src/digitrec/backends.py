@@ -1,7 +1,8 @@
 """Model backends for inference: ONNX Runtime (the default, no PyTorch) or a PyTorch checkpoint.
 
 Both take pixels in [0, 1], shape (N, 1, 28, 28) float32, white ink on black,
-and return logits (N, classes). Loading failures are CheckpointErrors that name
+and return calibrated logits (N, classes): already divided by the temperature
+fitted after training (calibration.py), so their softmax is the confidence shown. Loading failures are CheckpointErrors that name
 the file.
 """
 
@@ -101,10 +102,11 @@ class TorchBackend:
         )  # fmt: skip
 
     def logits(self, pixels: np.ndarray) -> np.ndarray:
+        """Calibrated logits: divided by the checkpoint's temperature, as the exported graph does."""
         torch = self._torch
         x = (torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)) - self._loaded.mean) / self._loaded.std
         with torch.inference_mode():
-            return self._loaded.model(x).numpy()
+            return self._loaded.model(x).numpy() / np.float32(self._loaded.temperature)
 
 
 def open_backend(path: Path, threads: int | None = None) -> Backend:

@@ -36,6 +36,7 @@ class LoadedModel:
     classes: tuple[str, ...]
     path: Path
     meta: dict[str, Any]
+    temperature: float = 1.0  # divide the logits by this for calibrated probabilities (calibration.py)
 
 
 def library_versions() -> dict[str, str]:
@@ -134,6 +135,7 @@ def load_model(path: Path, expected_model: str | None = None) -> LoadedModel:
         classes=tuple(payload.get("classes", [str(i) for i in range(10)])),
         path=path,
         meta={k: v for k, v in payload.items() if not k.endswith("_state")},
+        temperature=float(payload.get("temperature", 1.0)),
     )
 
 

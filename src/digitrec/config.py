@@ -36,6 +36,9 @@ class TrainConfig:
     augment: bool = False
     augment_strength: float = 1.0
     elastic: bool = False
+    degrade: bool = False  # real-input degradations after the affine ones (degrade.py): blur, low resolution...
+    nondigits: int = 0  # this many generated non-digit images, taught as "no digit" (nondigits.py)
+    nondigit_weight: float = 0.5  # weight of their loss against the digits'
     ema_decay: float | None = None
     val_size: int = 5000
     seed: int = 0
@@ -73,6 +76,10 @@ class TrainConfig:
             raise ConfigError("schedule 'multistep' needs --milestones, e.g. --milestones 10 15")
         if self.eval_from < 0:
             raise ConfigError(f"--eval-from is a step number and cannot be negative, got {self.eval_from}")
+        if self.nondigits < 0:
+            raise ConfigError(f"the number of non-digit images cannot be negative, got {self.nondigits}")
+        if self.nondigit_weight < 0:
+            raise ConfigError(f"the non-digit loss weight cannot be negative, got {self.nondigit_weight}")
         if self.val_size < 0:
             raise ConfigError(f"validation size cannot be negative, got {self.val_size}")
 

@@ -1,7 +1,7 @@
-"""Evaluation on the test set: accuracy, loss, per-class scores, confusion, error gallery.
+"""Evaluation on the test set: accuracy, loss, calibration, per-class scores, confusion, error gallery.
 
     report = evaluate(EvalConfig())          # the shipped model
-    report.accuracy, report.per_class, report.confusion
+    report.accuracy, report.ece, report.per_class, report.confusion
     accuracy_interval(right, total)          # 95% Wilson interval of any accuracy
 """
 
@@ -18,11 +18,12 @@ import torch
 import torch.nn.functional as F
 
 from digitrec.batching import predict_logits, to_tensor_images
+from digitrec.calibration import Reliability, reliability
 from digitrec.checkpoint import LoadedModel, load_model
 from digitrec.config import EvalConfig
 from digitrec.data import load_dataset
 from digitrec.errors import ConfigError
-from digitrec.plots import plot_confusion, plot_gallery
+from digitrec.plots import plot_confusion, plot_gallery, plot_reliability
 from digitrec.runtime import resolve_device, set_threads
 from digitrec.weights import shipped_checkpoint
 
@@ -38,6 +39,12 @@ class EvalReport:
     confusion: np.ndarray  # (C, C): rows true, columns predicted
     models: list[str]
     tta: bool
+    calibration: Reliability  # top-1 confidence against accuracy
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error of the top-1 confidence (15 bins)."""
+        return self.calibration.ece
 
     @property
     def errors(self) -> int:
@@ -59,6 +66,8 @@ class EvalReport:
             "confusion": self.confusion.tolist(),
             "models": self.models,
             "tta": self.tta,
+            "ece": self.ece,
+            "reliability": self.calibration.to_dict(),
         }
 
 
@@ -81,13 +90,13 @@ def accuracy_interval(right: int, total: int, z: float = 1.96) -> tuple[float, f
 def ensemble_probabilities(
     members: list[LoadedModel], images: torch.Tensor, batch_size: int, device: torch.device, tta: bool
 ) -> torch.Tensor:
-    """Softmax probabilities averaged over the members (one member: its own softmax)."""
+    """Calibrated softmax probabilities (each member at its own temperature), averaged over the members."""
     total = torch.zeros(len(images), len(members[0].classes))
     for member in members:
         logits = predict_logits(
             member.model.to(device), images, member.mean, member.std, batch_size, device, tta=tta
         )
-        total += F.softmax(logits, dim=1)
+        total += F.softmax(logits / member.temperature, dim=1)
     return total / len(members)
 
 
@@ -134,6 +143,7 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
         confusion=confusion,
         models=[str(p) for p in paths],
         tta=cfg.tta,
+        calibration=reliability(probs.max(1).values.numpy(), (pred == labels).numpy()),
     )
     _write_report(cfg, report, bundle.test.images, labels.numpy(), pred.numpy(), probs.numpy(), classes)
     return report
@@ -151,6 +161,10 @@ def _write_report(
     )
     title = f"Confusion matrix: accuracy {100 * report.accuracy:.2f}% on {report.count} test images"
     plot_confusion(report.confusion, classes, out / "confusion.png", title)
+    plot_reliability(
+        report.calibration.bin_edges, report.calibration.accuracy, report.calibration.counts, report.ece,
+        out / "reliability.png", f"Reliability on {report.count} test images",
+    )  # fmt: skip
     wrong = np.flatnonzero(pred != labels)
     # Most confident mistakes first: those are the interesting ones.
     wrong = wrong[np.argsort(-probs[wrong, pred[wrong]])][: cfg.gallery_size]

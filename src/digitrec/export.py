@@ -1,9 +1,10 @@
 """ONNX export: a checkpoint becomes a self-describing ONNX file for ONNX Runtime.
 
 The exported graph takes pixels in [0, 1] with shape (batch, 1, 28, 28) and
-returns logits (batch, 10); the training normalisation is folded into the
-graph, so a caller only divides by 255. The model's name, classes and
-provenance travel in the ONNX metadata, so inference needs no PyTorch at all.
+returns calibrated logits (batch, 10); the training normalisation and the
+softmax temperature are folded into the graph, so a caller only divides by
+255. The model's name, classes, temperature and provenance travel in the ONNX
+metadata, so inference needs no PyTorch at all.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 
 from digitrec import __version__
-from digitrec.checkpoint import load_model
+from digitrec.checkpoint import LoadedModel, load_model
 from digitrec.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -33,22 +34,24 @@ OPSET = 18
 
 
 class NormalisedModel(nn.Module):
-    """Applies the training normalisation inside the graph: pixels in [0, 1] -> logits."""
+    """Pixels in [0, 1] -> calibrated logits: the training normalisation and the fitted
+    temperature (calibration.py) are inside the graph, so every runtime gives the same confidence."""
 
-    def __init__(self, model: nn.Module, mean: float, std: float) -> None:
+    def __init__(self, model: nn.Module, mean: float, std: float, temperature: float = 1.0) -> None:
         super().__init__()
         self.model = model
         self.mean = mean
         self.std = std
+        self.temperature = temperature
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.model((pixels - self.mean) / self.std)
+        return self.model((pixels - self.mean) / self.std) / self.temperature
 
 
 def export_onnx(checkpoint: Path, out: Path, check: bool = True) -> Path:
     """Write `out` (ONNX, dynamic batch size) from a digitrec checkpoint; verify it when `check`."""
     loaded = load_model(checkpoint)
-    wrapper = NormalisedModel(loaded.model, loaded.mean, loaded.std).eval()
+    wrapper = NormalisedModel(loaded.model, loaded.mean, loaded.std, loaded.temperature).eval()
     example = torch.rand(2, 1, 28, 28)
     out.parent.mkdir(parents=True, exist_ok=True)
     batch = torch.export.Dim("batch", min=1, max=65536)
@@ -59,7 +62,7 @@ def export_onnx(checkpoint: Path, out: Path, check: bool = True) -> Path:
             wrapper, (example,), str(out), dynamo=True, external_data=False, opset_version=OPSET,
             input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], dynamic_shapes={"pixels": {0: batch}},
         )  # fmt: skip
-    _add_metadata(out, checkpoint, loaded.name, loaded.classes, loaded.mean, loaded.std)
+    _add_metadata(out, checkpoint, loaded)
     if check:
         max_diff = compare_with_torch(wrapper, out, torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
         if max_diff > 1e-4:
@@ -79,14 +82,13 @@ def compare_with_torch(wrapper: nn.Module, onnx_path: Path, pixels: torch.Tensor
     return float(np.abs(onnx_logits - torch_logits).max())
 
 
-def _add_metadata(
-    path: Path, checkpoint: Path, name: str, classes: tuple[str, ...], mean: float, std: float
-) -> None:
+def _add_metadata(path: Path, checkpoint: Path, loaded: LoadedModel) -> None:
     model = onnx.load(str(path))
     metadata = {
-        "digitrec_model": name,
-        "digitrec_classes": json.dumps(list(classes)),
-        "digitrec_normalization": json.dumps({"mean": mean, "std": std, "folded_into_graph": True}),
+        "digitrec_model": loaded.name,
+        "digitrec_classes": json.dumps(list(loaded.classes)),
+        "digitrec_normalization": json.dumps({"mean": loaded.mean, "std": loaded.std, "folded_into_graph": True}),
+        "digitrec_temperature": json.dumps({"temperature": loaded.temperature, "folded_into_graph": True}),
         "digitrec_source_sha256": hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest(),
         "digitrec_version": __version__,
     }

@@ -23,11 +23,26 @@ from digitrec.segment import segment_line
 from digitrec.weights import shipped_onnx
 
 
+# What an answer is. A digit the model is sure of; a digit it doubts (shown, flagged); or something
+# it does not take for a digit at all (a letter, a scribble), on which it spreads its belief.
+DIGIT = "digit"
+UNCERTAIN = "uncertain"
+NOT_A_DIGIT = "not_a_digit"
+OUTCOMES = (DIGIT, UNCERTAIN, NOT_A_DIGIT)
+UNCERTAIN_BELOW = 0.7  # a confidence under this is flagged uncertain
+# The shipped model learnt to spread its belief evenly on non-digits (nondigits.py); when its two
+# likeliest digits together hold less than this, the image is answered "not a digit". An ambiguous
+# digit (a 4 or a 9) keeps most of its belief on two answers. benchmarks/real_inputs.py draws the
+# trade-off between digits kept and non-digits caught.
+NOT_DIGIT_BELOW = 0.6
+
+
 @dataclass(frozen=True)
 class RecognizerConfig:
     models: tuple[Path, ...] = ()  # ONNX files or .pt checkpoints; empty: the shipped model; several: ensemble
     tta: bool = False  # average over 1-pixel shifts
-    uncertain_below: float = 0.7  # a confidence under this is flagged (not hidden)
+    uncertain_below: float = UNCERTAIN_BELOW  # a confidence under this is flagged (not hidden)
+    not_digit_below: float = NOT_DIGIT_BELOW  # top-two probability under this: "not a digit"
     top_k: int = 3
     threads: int | None = None
     limits: DecodeLimits = field(default_factory=DecodeLimits)
@@ -41,9 +56,11 @@ class Prediction:
     confidence: float
     probabilities: tuple[float, ...]
     top_k: tuple[tuple[str, float], ...]
-    uncertain: bool
+    uncertain: bool  # flagged: an uncertain digit, or not a digit at all
     image: np.ndarray  # (28, 28) uint8: exactly what the model saw
     preprocessing: Preprocessed | None = None  # what was done to the input, when it was a real image
+    outcome: str = DIGIT  # DIGIT, UNCERTAIN or NOT_A_DIGIT
+    reason: str | None = None  # why it was flagged, in a sentence; None for a sure digit
 
 
 @dataclass(frozen=True)
@@ -57,7 +74,8 @@ class LineReading:
     text: str
     digits: tuple[DigitReading, ...]
     confidence: float  # the weakest digit's confidence
-    uncertain: bool
+    uncertain: bool  # any digit flagged
+    outcome: str = DIGIT  # NOT_A_DIGIT when no mark reads as a digit, UNCERTAIN when any is flagged
 
 
 # How sure the model is of a digit, for choosing between readings of a line: the odds of its
@@ -111,6 +129,8 @@ class Recognizer:
         self.config = config or RecognizerConfig()
         if not 0.0 <= self.config.uncertain_below <= 1.0:
             raise ConfigError(f"uncertainty threshold must be in [0, 1], got {self.config.uncertain_below}")
+        if not 0.0 <= self.config.not_digit_below <= 1.0:
+            raise ConfigError(f"not-a-digit threshold must be in [0, 1], got {self.config.not_digit_below}")
         paths = self.config.models or (shipped_onnx(),)
         self.backends: list[Backend] = [open_backend(p, self.config.threads) for p in paths]
         classes = {b.info.classes for b in self.backends}
@@ -191,9 +211,11 @@ class Recognizer:
             best_of.append((score, digits))
         digits = best_of[-1][1]
         confidence = min(d.prediction.confidence for d in digits)
+        outcomes = {d.prediction.outcome for d in digits}
+        outcome = NOT_A_DIGIT if outcomes == {NOT_A_DIGIT} else UNCERTAIN if outcomes != {DIGIT} else DIGIT
         return LineReading(
             text="".join(d.prediction.label for d in digits), digits=tuple(digits),
-            confidence=confidence, uncertain=any(d.prediction.uncertain for d in digits),
+            confidence=confidence, uncertain=any(d.prediction.uncertain for d in digits), outcome=outcome,
         )  # fmt: skip
 
     def read_bytes(self, data: bytes) -> LineReading:
@@ -203,9 +225,26 @@ class Recognizer:
         order = np.argsort(-probs)
         best = int(order[0])
         k = max(1, min(self.config.top_k, len(probs)))
+        outcome, reason = self._judge(probs, order)
         return Prediction(
             digit=best, label=self.classes[best], confidence=float(probs[best]),
             probabilities=tuple(float(p) for p in probs),
             top_k=tuple((self.classes[int(i)], float(probs[i])) for i in order[:k]),
-            uncertain=bool(probs[best] < self.config.uncertain_below), image=image, preprocessing=prepared,
+            uncertain=outcome != DIGIT, image=image, preprocessing=prepared, outcome=outcome, reason=reason,
         )  # fmt: skip
+
+    def _judge(self, probs: np.ndarray, order: np.ndarray) -> tuple[str, str | None]:
+        """The outcome of calibrated probabilities sorted by `order`, and the reason for a flag."""
+        first = float(probs[order[0]])
+        top_two = first + (float(probs[order[1]]) if len(order) > 1 else 0.0)
+        if top_two < self.config.not_digit_below:
+            return NOT_A_DIGIT, (
+                f"this does not look like a digit: no answer gets more than {100 * first:.0f}%"
+            )  # fmt: skip
+        if first < self.config.uncertain_below:
+            runner_up = self.classes[int(order[1])] if len(order) > 1 else "?"
+            return UNCERTAIN, (
+                f"not sure: {self.classes[int(order[0])]} ({100 * first:.0f}%) "
+                f"or {runner_up} ({100 * float(probs[order[1]]):.0f}%)"
+            )  # fmt: skip
+        return DIGIT, None

@@ -44,6 +44,8 @@ def slim_payload(payload: dict[str, Any]) -> dict[str, Any]:
         "data_digests": payload.get("data_digests", {}),
         "versions": payload.get("versions", {}),
         "config": payload.get("config", {}),
+        "temperature": float(payload.get("temperature", 1.0)),
+        "calibration": payload.get("calibration", {}),
     }
 
 
@@ -64,6 +66,8 @@ def pack_run(run_dir: Path, out_dir: Path, train_command: str, name: str = "best
         "test_accuracy": round(report.accuracy, 4),
         "test_errors": int(report.count - report.confusion.trace()),
         "test_loss": round(report.loss, 4),
+        "test_ece": round(report.ece, 4),
+        "temperature": slim["temperature"],
         "validation_accuracy": round(float(progress.get("best_val_acc", 0.0)), 4),
         "best_epoch": progress.get("best_epoch"),
         "epochs": config.get("epochs"),
@@ -107,6 +111,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"({card['test_errors']} errors) |",
         f"| validation accuracy (5,000 held-out training images) | {100 * card['validation_accuracy']:.2f}% "
         f"(epoch {card['best_epoch']} of {card['epochs']}) |",
+        f"| confidence | softmax temperature {card.get('temperature', 1.0):g} fitted on the validation images; "
+        f"expected calibration error on the test set {100 * card.get('test_ece', 0.0):.2f}% |",
         f"| parameters | {card['parameters']:,} |",
         f"| recipe | {recipe} |",
         f"| seed | {card['seed']} |",
@@ -126,5 +132,6 @@ def card_markdown(card: dict[str, Any]) -> str:
 
 _RECIPE_KEYS = (
     "optimizer", "lr", "weight_decay", "schedule", "batch_size", "augment",
-    "augment_strength", "elastic", "label_smoothing", "ema_decay", "val_size",
+    "augment_strength", "elastic", "degrade", "nondigits", "nondigit_weight", "label_smoothing",
+    "ema_decay", "val_size",
 )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Pictures people look at: training curves, confusion matrix, error gallery."""
+"""Pictures people look at: training curves, confusion matrix, error gallery, reliability diagram."""
 
 from __future__ import annotations
 
@@ -76,6 +76,30 @@ def plot_gallery(
     if count == 0:
         axes.flat[0].text(0.5, 0.5, "no errors", ha="center", va="center")
     fig.suptitle("Misclassified: true → predicted (confidence)", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_reliability(
+    bin_edges: Sequence[float], accuracy: Sequence[float | None], counts: Sequence[int], ece: float,
+    path: Path, title: str,
+) -> None:  # fmt: skip
+    """Accuracy against confidence per bin: bars on the diagonal mean "90%" is right 90 times in 100."""
+    edges = np.asarray(bin_edges)
+    width = np.diff(edges)
+    filled = [i for i, a in enumerate(accuracy) if a is not None]
+    fig, (ax, ax_count) = plt.subplots(
+        2, 1, figsize=(5.5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )  # fmt: skip
+    ax.bar(edges[:-1][filled], [100 * accuracy[i] for i in filled], width=width[filled], align="edge",
+           color="#2b7bba", edgecolor="white", label="accuracy")  # fmt: skip
+    ax.plot([0, 1], [0, 100], "--", color="crimson", label="perfect calibration")
+    ax.set(ylabel="accuracy (%)", ylim=(0, 100), title=f"{title}\nexpected calibration error {100 * ece:.2f}%")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    ax_count.bar(edges[:-1], np.maximum(np.asarray(counts), 0.5), width=width, align="edge", color="#9ecae1")
+    ax_count.set(xlabel="confidence", ylabel="images", yscale="log", xlim=(0, 1))
+    ax_count.grid(alpha=0.3)
     fig.tight_layout()
     _save(fig, path)
 

@@ -26,8 +26,10 @@ from tqdm import tqdm
 
 from digitrec.augment import AugmentConfig, augment_batch
 from digitrec.batching import epoch_order, normalise, predict_logits, to_float
-from digitrec.checkpoint import load_model, read_checkpoint
+from digitrec.calibration import fit_temperature
+from digitrec.checkpoint import load_model, read_checkpoint, save_atomic
 from digitrec.config import TrainConfig
+from digitrec.degrade import DegradeConfig, degrade_batch
 from digitrec.errors import CheckpointError, ConfigError
 from digitrec.models import create_model
 from digitrec.optim import build_optimizer, build_scheduler
@@ -147,6 +149,8 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
         writer.end_epoch(row, state.history, payload, improved)
         log.info("epoch %d: val acc %.4f, val loss %.4f", state.epoch, val_acc, val_loss)
     barrier(dist_info)
+    _calibrate(run_dir, data, device, dist_info)
+    barrier(dist_info)
     return _final_report(run_dir, data, device, state)
 
 
@@ -167,12 +171,23 @@ def _run_epoch(
     for i in bar:
         index = order[i * batch_size : (i + 1) * batch_size]
         x = to_float(data.train_x[index])
+        y = data.train_y[index].to(device)
+        n_outliers = 0
+        if data.nondigits is not None:
+            # A quarter batch of non-digits rides along in the same forward pass.
+            n_outliers = max(1, len(index) // 4)
+            x = torch.cat([x, to_float(data.nondigits[torch.randint(len(data.nondigits), (n_outliers,))])])
         if aug_cfg is not None:
             x = augment_batch(x, aug_cfg)
+        if cfg.degrade:
+            x = degrade_batch(x, DegradeConfig())
         x = normalise(x, data.mean, data.std).to(device, memory_format=torch.channels_last)
-        y = data.train_y[index].to(device)
-        logits = net(x)
+        all_logits = net(x)
+        logits = all_logits[: len(y)]
         loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        if n_outliers:
+            # Outlier exposure: on a non-digit the target is the same probability for every class.
+            loss = loss - cfg.nondigit_weight * F.log_softmax(all_logits[len(y) :], dim=1).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -273,6 +288,26 @@ def _restore(
     state = _State(**{k: v for k, v in payload["progress"].items() if k in fields})
     log.info("resumed %s after epoch %d", path, state.epoch)
     return state
+
+
+def _calibrate(run_dir: Path, data: TrainingData, device: torch.device, dist_info: DistInfo) -> None:
+    """Fit the selected checkpoint's softmax temperature on the validation split and store it in best.pt.
+
+    Label smoothing and augmentation leave a model under-confident on clean digits
+    (a clear 7 at 91%); one temperature fitted on held-out digits makes "99%" mean
+    right 99 times in 100.
+    """
+    if not dist_info.is_main or len(data.val_y) == 0:
+        return
+    path = run_dir / "best.pt"
+    best = load_model(path)
+    logits = predict_logits(best.model.to(device), data.val_x, best.mean, best.std, device=device)
+    fitted = fit_temperature(logits.cpu(), data.val_y)
+    payload = read_checkpoint(path)
+    payload["temperature"] = fitted.temperature
+    payload["calibration"] = fitted.to_dict()
+    save_atomic(payload, path)
+    log.info("temperature %.3f: validation NLL %.4f -> %.4f", fitted.temperature, fitted.nll_before, fitted.nll_after)
 
 
 def _final_report(run_dir: Path, data: TrainingData, device: torch.device, state: _State) -> TrainResult:

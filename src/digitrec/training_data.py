@@ -24,6 +24,7 @@ class TrainingData:
     classes: tuple[str, ...]
     dataset: str
     digests: dict[str, str]
+    nondigits: torch.Tensor | None = None  # (M, 1, 28, 28) uint8 images that are no digit, or None
 
 
 def validation_size(requested: int, n_train: int) -> int:
@@ -52,4 +53,13 @@ def load_training_data(cfg: TrainConfig) -> TrainingData:
         classes=tuple(bundle.classes),
         dataset=bundle.name,
         digests=dict(bundle.digests),
+        nondigits=_nondigits(cfg),
     )
+
+
+def _nondigits(cfg: TrainConfig) -> torch.Tensor | None:
+    if cfg.nondigits == 0:
+        return None
+    from digitrec.nondigits import nondigit_images  # draws with Pillow fonts: only when asked for
+
+    return to_tensor_images(nondigit_images(cfg.nondigits, seed=cfg.seed))

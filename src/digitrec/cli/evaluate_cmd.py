@@ -18,7 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("checkpoints", nargs="*", type=Path, metavar="CHECKPOINT")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--data-dir", type=Path, default=None)
-    p.add_argument("--out", type=Path, default=Path("evaluation"), help="folder for report, confusion matrix, gallery")
+    p.add_argument("--out", type=Path, default=Path("evaluation"),
+                   help="folder for report, confusion matrix, reliability diagram, gallery")  # fmt: skip
     p.add_argument("--tta", action="store_true", help="average over 1-pixel shifts (test-time augmentation)")
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--device", choices=DEVICES, default="auto")
@@ -43,10 +44,11 @@ def run(args: argparse.Namespace) -> int:
         f"test accuracy: {100 * report.accuracy:.2f}%  ({report.errors} errors in {report.count}; "
         f"95% interval {100 * low:.2f}-{100 * high:.2f}%), loss {report.loss:.4f}"
     )
+    print(f"expected calibration error: {100 * report.ece:.2f}% (15 bins; reliability diagram: reliability.png)")
     print(f"{'class':>6} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}")
     for row in report.per_class:
         print(
             f"{row['class']:>6} {row['precision']:>9.4f} {row['recall']:>7.4f} {row['f1']:>6.4f} {row['support']:>7}"
         )
-    print(f"report, confusion matrix and error gallery in {args.out}/")
+    print(f"report, confusion matrix, reliability diagram and error gallery in {args.out}/")
     return 0

@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train a zoo model. Flags you give override the preset's values.",
         argument_default=argparse.SUPPRESS,  # so we know which flags were given
     )
-    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (fast, best, seed-lenet5)")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (fast, best, real, seed-lenet5)")
     p.add_argument("--model", help="a zoo model (see `digitrec models`)")
     p.add_argument("--dataset", help="mnist, fashion-mnist, or a path to an image folder / list file")
     p.add_argument("--data-dir", type=Path, help="folder holding the dataset's IDX files")
@@ -43,6 +43,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     aug.add_argument("--no-augment", dest="augment", action="store_false")
     p.add_argument("--augment-strength", type=float, help="scale of the augmentation ranges (1.0 = default)")
     p.add_argument("--elastic", action="store_true", help="add elastic distortion to augmentation")
+    deg = p.add_mutually_exclusive_group()
+    deg.add_argument("--degrade", dest="degrade", action="store_true",
+                     help="real-input degradations: blur, low resolution, stroke width, JPEG, grey ink, close crops")
+    deg.add_argument("--no-degrade", dest="degrade", action="store_false")
+    p.add_argument("--nondigits", type=int, metavar="N",
+                   help="also train on N generated non-digits (letters, scribbles), taught as no digit")
+    p.add_argument("--nondigit-weight", type=float, help="weight of the non-digit loss (default 0.5)")
     p.add_argument("--ema", dest="ema_decay", type=float, help="keep an EMA of the weights with this decay")
     p.add_argument("--val-size", type=int, help="validation images held out of training (default 5000)")
     p.add_argument("--seed", type=int)
