@@ -27,6 +27,7 @@ SCRIPTS = (
     ("zoo_accuracy.py",),
     ("recognition.py",),
     ("phone_photos.py",),
+    ("real_inputs.py",),
     ("latency.py",),
     ("http_load.py",),
     ("http_load.py", "--image", "mnist", "--out", "http_load_mnist.json"),
@@ -133,6 +134,80 @@ def recognition_section(data: dict | None) -> list[str]:
             parts.append(f"{kind} {100 * row['accuracy']:.2f}%{naive_text} (n={row['count']})")
         lines.append(f"- {name}: " + "; ".join(parts))
     return lines + [""]
+
+
+REAL_SET_NAMES = {"tight": "tight crops", "lowres": "low-res scans", "ruled": "ruled paper and boxes",
+                  "ruled_lines": "digit lines on forms (whole strings)"}  # fmt: skip
+
+
+def real_inputs_section(data: dict | None) -> list[str]:
+    lines = ["## Real inputs beyond the drawing page", "", "Command: `python benchmarks/real_inputs.py`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    from real_inputs import plot_coverage
+
+    FIGURES.mkdir(exist_ok=True)
+    plot_coverage(data["coverage"], FIGURES / "real_inputs_coverage.png")
+    code = data["revision"]["commit"] + (" with uncommitted changes" if data["revision"]["modified"] else "")
+    lines += [
+        f"Machine: {machine_line(data)}. Model: `{data['model']}` (version {data['model_version']}); code at {code}.",
+        "",
+        "The inputs of issue 18, generated deterministically from MNIST **test** digits by "
+        "`benchmarks/synth_real.py`: *tight crops* (margin 0-3 px, ink on 1-4 edges, sometimes cut; marker strokes "
+        "and/or blur; white or grey paper; 28-300 px), *low-res scans* (the digit 8-16 px tall, 8-64 grey levels, "
+        "some JPEG, shown as scanned or enlarged x4-x16), one digit on *ruled* notebook paper, squared paper or in "
+        "a printed box, and *lines* of 3-8 digits on those papers or in a comb field. *Ours* and *naive* as in the "
+        "section above; an image refused as having no digit counts as wrong. ECE: expected calibration error of "
+        "the top-1 confidence (15 equal-width bins, refused images left out).",
+        "",
+        "| set | images | ours | 95% interval | refused | naive | ECE |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in data["sets"].items():
+        ours, (low, high) = row["ours"], row["ours"]["interval"]
+        ece = f"{100 * row['ece']:.1f}%" if "ece" in row else "n/a"
+        lines.append(f"| {REAL_SET_NAMES.get(name, name)} | {ours['count']} | **{100 * ours['accuracy']:.1f}%** | "
+                     f"{100 * low:.1f}-{100 * high:.1f}% | {100 * ours['refused']:.1f}% | "
+                     f"{100 * row['naive']['accuracy']:.1f}% | {ece} |")  # fmt: skip
+    canvas = data["canvas"]
+    lines += [f"| clear canvas drawings (reference) | {canvas['count']} | {100 * canvas['accuracy']:.2f}% | | "
+              f"{100 * canvas['refused']:.1f}% | | {100 * canvas['ece']:.1f}% |", "",
+              f"ECE of the one-digit sets and the canvas pooled: {100 * data['ece_pooled']:.1f}%.", "",
+              "By kind of image (ours / naive, share refused):", ""]  # fmt: skip
+    for name, row in data["sets"].items():
+        naive = row["naive"]["by_kind"]
+        lines.append(f"- {name}: " + "; ".join(
+            f"{kind} {100 * r['accuracy']:.1f}% / {100 * naive[kind]['accuracy']:.1f}% "
+            f"({100 * r['refused']:.0f}% refused, n={r['count']})" for kind, r in row["ours"]["by_kind"].items()))
+        if "ours_by_ink_cover" in row:
+            lines.append(f"- {name} by ink cover: " + "; ".join(
+                f"{group} {100 * r['accuracy']:.1f}% ({100 * r['refused']:.0f}% refused, n={r['count']})"
+                for group, r in row["ours_by_ink_cover"].items()))
+    return lines + [""] + nondigit_lines(data) + coverage_lines(data)
+
+
+def nondigit_lines(data: dict) -> list[str]:
+    nd, canvas = data["nondigit"], data["canvas"]
+    kinds = ", ".join(f"{k.removeprefix('nondigit-')} {100 * (1 - r['flagged']):.0f}%" for k, r in nd["by_kind"].items())
+    read_as = ", ".join(f"{digit} ({count})" for digit, count in list(nd["read_as"].items())[:4])
+    not_a_digit = f", {100 * canvas['not_a_digit']:.1f}% as not a digit" if canvas["not_a_digit"] is not None else ""
+    return [f"Not digits (`nondigit_set`: letters and symbols in DejaVu fonts, hand-drawn capitals, scribbles, "
+            f"shapes): **{100 * nd['confident_digit']:.1f}%** of {nd['count']} answered as a confident digit "
+            f"({kinds}; {100 * (1 - nd['reserved']['flagged']):.0f}% of the {nd['reserved']['count']} with a font or "
+            f"glyph held out from training), most often as {read_as}. Clear canvas drawings "
+            f"(`synth.canvas_set`): {100 * canvas['flagged']:.1f}% flagged ({100 * canvas['uncertain']:.1f}% "
+            f"uncertain{not_a_digit}, {100 * canvas['refused']:.2f}% refused).", ""]  # fmt: skip
+
+
+def coverage_lines(data: dict) -> list[str]:
+    lines = ["Answering only above a threshold on the top-1 confidence (the one-digit sets and the canvas pooled; "
+             "refused images are never answered):", "",
+             "| threshold | digits answered | accuracy on answered | non-digits turned away |", "|---:|---:|---:|---:|"]  # fmt: skip
+    for row in (r for r in data["coverage"] if r["threshold"] in (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)):
+        accuracy = f"{100 * row['accuracy']:.1f}%" if row["accuracy"] is not None else "n/a"
+        lines.append(f"| {row['threshold']:g} | {100 * row['coverage']:.1f}% | {accuracy} | "
+                     f"{100 * row['nondigit_flagged']:.1f}% |")  # fmt: skip
+    return lines + ["", "![coverage against accuracy](benchmarks/figures/real_inputs_coverage.png)", ""]
 
 
 # The images of latency.py, in the order of the report.
@@ -397,6 +472,7 @@ SECTIONS = (
     ("zoo_accuracy.json", zoo_section),
     ("recognition.json", recognition_section),
     ("phone_photos.json", phone_photos_section),
+    ("real_inputs.json", real_inputs_section),
     ("latency.json", latency_section),
     ("latency_ab.json", latency_ab_section),
     ("preprocess_ab.json", preprocess_ab_section),
