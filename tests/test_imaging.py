@@ -73,6 +73,37 @@ def test_float_tiff_scaled_not_clipped():
     assert gray[10, 10] == 0 and gray[15, 35] == 255
 
 
+@pytest.mark.parametrize(
+    "mode, values",
+    [
+        ("I;16", np.arange(700 * 600, dtype=np.uint32).reshape(600, 700) % 65536),  # every 16-bit level
+        ("F", np.linspace(-3.5, 9e4, 700 * 600).reshape(600, 700)),  # stretched by its own range
+        ("F", np.linspace(0, 1, 700 * 600).reshape(600, 700)),  # 0..1 intensities
+        ("I", np.linspace(0, 65535, 700 * 600).reshape(600, 700).astype(np.int64)),  # 16-bit data stored wide
+    ],
+)
+def test_wide_samples_are_scaled_a_strip_at_a_time_to_the_whole_image_levels(mode, values, monkeypatch):
+    """Strips of rows (here 3 rows each) give the levels the float64 formula gives the whole image at once."""
+    monkeypatch.setattr(imaging, "_STRIP_PIXELS", 3 * 700)
+    dtype = {"I;16": np.uint16, "F": np.float32, "I": np.int32}[mode]
+    image = Image.fromarray(values.astype(dtype))
+    assert image.mode == mode
+    if mode == "F":
+        image.putpixel((5, 7), float("nan"))  # not a number: black, and left out of the range
+    wide = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0)
+    low, high = float(wide.min()), float(wide.max())
+    if mode == "I;16":
+        expected = wide / 257.0
+    elif mode == "F" and low >= 0 and high <= 1:
+        expected = wide * 255.0
+    elif low >= 0 and high <= 65535:
+        expected = wide / 257.0
+    else:
+        expected = (wide - low) * (255.0 / (high - low))
+    expected = np.clip(np.rint(expected), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(imaging._to_gray(image), expected)
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "LA"])
 def test_transparent_canvas_with_black_ink_goes_onto_white(mode):
     image = Image.new("RGBA", (40, 30), (0, 0, 0, 0))

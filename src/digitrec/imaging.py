@@ -70,6 +70,7 @@ _PNG_COMPRESSION = 6  # zlib's default level, as Pillow's
 # key, EXIF orientation (eXIf, or EXIF and XMP inside text chunks), animation.
 _CHUNKS_FOR_PILLOW = frozenset((b"tRNS", b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"acTL"))
 _PLAIN_PNG_COLOUR_TYPES = (0, 2, 6)  # grey, RGB, RGBA (not palette or grey + alpha)
+_STRIP_PIXELS = 1 << 18  # wide samples are scaled to 8 bits this many pixels at a time (_wide_to_gray)
 
 
 @dataclass(frozen=True)
@@ -280,12 +281,8 @@ def _apply_orientation(image: Image.Image) -> Image.Image:
 
 def _to_gray(image: Image.Image) -> np.ndarray:
     """Any Pillow mode -> (H, W) uint8, scaling wide samples and resolving transparency."""
-    if image.mode.startswith("I;16"):
-        # 16-bit samples use the type's full range (a 16-bit scan spans 0..65535),
-        # so scale by the type, not by this image's range, to keep its contrast.
-        return _to_uint8(np.asarray(image, dtype=np.float64) / 257.0)
-    if image.mode in ("I", "F"):
-        return _to_uint8(_scale_wide(np.asarray(image, dtype=np.float64), image.mode))
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        return _wide_to_gray(image)
     if image.mode in ALPHA_MODES or "transparency" in image.info:
         rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         # Pillow's RGBA -> L ignores alpha: the grey of the colour, as RGB -> L gives.
@@ -298,8 +295,42 @@ def _to_gray(image: Image.Image) -> np.ndarray:
     return np.asarray(rgb.convert("L"), dtype=np.uint8)
 
 
-def _scale_wide(values: np.ndarray, mode: str) -> np.ndarray:
-    """32-bit int or float samples -> 0..255 floats.
+def _wide_to_gray(image: Image.Image) -> np.ndarray:
+    """16-bit, 32-bit int or float samples -> (H, W) uint8, a strip of rows at a time.
+
+    The whole of a 25-megapixel image as float64 would be 200 MB, and each step
+    of the arithmetic another such copy; a strip of `_STRIP_PIXELS` keeps the
+    working memory to a few MB beside the decoded image and the result, for the
+    same levels (benchmarks/adversarial.py measures a server decoding such giants).
+    """
+    width, height = image.size
+    rows = max(1, _STRIP_PIXELS // width)
+    strips = [(top, min(height, top + rows)) for top in range(0, height, rows)]
+    out = np.empty((height, width), dtype=np.uint8)
+    if image.mode.startswith("I;16"):
+        # 16-bit samples use the type's full range (a 16-bit scan spans 0..65535), so scale
+        # by the type, not by this image's range, to keep its contrast. In whole numbers:
+        # v / 257 is never exactly halfway between two integers, so (v + 128) // 257 rounds as rint.
+        for top, bottom in strips:
+            values = _strip(image, top, bottom).astype(np.uint32)
+            out[top:bottom] = (values + 128) // 257
+        return out
+    low, high = np.inf, -np.inf
+    for top, bottom in strips:  # the image's own range first: _scale_wide may stretch by it
+        values = np.nan_to_num(_strip(image, top, bottom).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        low, high = min(low, float(values.min())), max(high, float(values.max()))
+    for top, bottom in strips:
+        values = np.nan_to_num(_strip(image, top, bottom).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        out[top:bottom] = _to_uint8(_scale_wide(values, image.mode, low, high))
+    return out
+
+
+def _strip(image: Image.Image, top: int, bottom: int) -> np.ndarray:
+    return np.asarray(image.crop((0, top, image.width, bottom)))
+
+
+def _scale_wide(values: np.ndarray, mode: str, low: float, high: float) -> np.ndarray:
+    """32-bit int or float samples -> 0..255 floats, given the image's range `low`..`high`.
 
     These modes have no meaningful type range, so the values say what they are:
     0..1 floats are intensities, 0..255 is 8-bit data stored wide (kept as is),
@@ -307,8 +338,6 @@ def _scale_wide(values: np.ndarray, mode: str) -> np.ndarray:
     stretched from the image's own min..max. Only that last case stretches, so a
     faint, nearly blank image is not amplified into full-contrast noise.
     """
-    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-    low, high = float(values.min()), float(values.max())
     if mode == "F" and low >= 0 and high <= 1:
         return values * 255.0
     if low >= 0 and high <= 255:
