@@ -200,6 +200,73 @@ def test_export_of_nothing_is_an_empty_dataset(store):
     assert zipfile.ZipFile(out).read("labels.txt") == b""
 
 
+def test_export_names_no_entry_from_a_label_that_is_not_one_digit(tmp_path):
+    """Rows written around the API (by hand, by another program) must not name zip entries outside the folder."""
+    url = f"sqlite:///{tmp_path}/h.sqlite3"
+    with HistoryStore(url) as store:
+        good, *bad = [store.add(_new("1")) for _ in range(4)]
+        store.correct(good, "7")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for item_id, label in zip(bad, ["../../evil", "/etc/passwd", "\u00b2"], strict=True):
+            connection.execute(text("UPDATE predictions SET correct_label = :label WHERE id = :id"),
+                               {"label": label, "id": item_id})  # fmt: skip
+    engine.dispose()
+    out = io.BytesIO()
+    with HistoryStore(url) as store:
+        assert store.export_corrected(out) == 1
+    assert sorted(zipfile.ZipFile(out).namelist()) == sorted([f"7/{good}.png", "labels.txt"])
+
+
+def test_a_read_only_store_reads_and_refuses_writes_without_trying_them(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(f"sqlite:///{path}") as store:
+        item_id = store.add(_new("1"))
+        assert not store.read_only and store.write_problem() is None
+    with HistoryStore(f"sqlite:///file:{path}?mode=ro&uri=true") as read_only:
+        assert read_only.read_only and "read-only" in read_only.write_problem()
+        assert read_only.get(item_id).answer == "1"
+        for write in (lambda: read_only.add(_new()), lambda: read_only.correct(item_id, "2"),
+                      lambda: read_only.delete(item_id)):  # fmt: skip
+            with pytest.raises(HistoryUnavailableError, match="read-only"):
+                write()
+
+
+def test_the_read_only_ways_to_open_a_file_read_a_wal_database(tmp_path):
+    from digitrec.history._engine import make_engine, parse_url, read_only_urls
+
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(f"sqlite:///{path}") as store:
+        store.add(_new("4"))
+    urls = read_only_urls(parse_url(f"sqlite:///{path}"))
+    assert [url.database.split("?")[1] for url in urls] == ["mode=ro", "mode=ro&immutable=1"]
+    for url in urls:
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT answer FROM predictions")).scalar() == "4"
+        engine.dispose()
+    assert read_only_urls(parse_url("postgresql://db/history")) == []
+
+
+def test_error_messages_name_no_file(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(HistoryUnavailableError) as raised:
+        HistoryStore(f"sqlite:///{tmp_path}/a-file/h.sqlite3")
+    assert str(tmp_path) not in str(raised.value)
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HistoryUnavailableError) as raised:
+        HistoryStore(f"sqlite:///{damaged}")
+    assert str(tmp_path) not in str(raised.value) and "damaged" in str(raised.value)
+
+
+def test_a_rejected_label_is_quoted_short(store):
+    item_id = store.add(_new("1"))
+    with pytest.raises(HistoryInputError) as raised:
+        store.correct(item_id, "9" * 100_000)
+    assert len(str(raised.value)) < 120
+
+
 @pytest.mark.parametrize(
     "change",
     [

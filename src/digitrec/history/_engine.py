@@ -80,11 +80,39 @@ def ensure_sqlite_folder(url: URL) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        # The message may reach HTTP clients: the folder is named in the server's log only.
+        logger.error("cannot create the history folder %s: %s", folder, error)
         raise HistoryUnavailableError(
-            f"cannot create the history folder {folder} ({error.strerror or error}: "
+            f"cannot create the history database's folder ({error.strerror or type(error).__name__}: "
             "is part of the path a file, or read-only?); "
             f"choose a writable location (set {HOME_ENV} or pass a database URL)"
         ) from error
+
+
+def read_only_urls(url: URL) -> list[URL]:
+    """The ways to open an existing SQLite file for reading only, the safer first; none for other URLs.
+
+    mode=ro reads a file that this process may not write. In WAL mode SQLite
+    also needs its -shm file, which it cannot create in a read-only folder;
+    immutable=1 then reads the file as it is, trusting that nobody writes it.
+    """
+    if url.get_backend_name() != "sqlite" or not url.database or url.database.startswith("file:"):
+        return []
+    path = Path(url.database).expanduser().absolute()
+    return [url.set(database=f"file:{path}?mode=ro{extra}", query={"uri": "true"})
+            for extra in ("", "&immutable=1")]  # fmt: skip
+
+
+def is_read_only(error: BaseException) -> bool:
+    """Whether a database error, or one that caused it, says the database cannot be written."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+            return True
+        if getattr(seen, "sqlstate", None) == "25006":  # PostgreSQL: read_only_sql_transaction
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def make_engine(url: URL) -> Engine:
@@ -102,7 +130,7 @@ def make_engine(url: URL) -> Engine:
         )
     except ImportError as error:
         raise HistoryUnavailableError(
-            f"the database driver for {describe(url)} is not installed ({error}); "
+            f"the database driver for {url.get_backend_name()} is not installed ({error}); "
             "for PostgreSQL install it with: pip install 'psycopg[binary]'"
         ) from error
 
@@ -113,8 +141,13 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     try:
         # busy_timeout first, so that switching to WAL waits for other writers too.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        # WAL: readers never block the writer and a crash loses no committed row.
-        _switch_to_wal(cursor)
+        # WAL: readers never block the writer and a crash loses no committed row. A file this
+        # process cannot write keeps its mode: it is opened for reading (HistoryStore).
+        try:
+            _switch_to_wal(cursor)
+        except sqlite3.OperationalError as error:
+            if not is_read_only(error):
+                raise
         # NORMAL is durable against application crashes in WAL mode, and much faster than FULL.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -157,24 +190,28 @@ def create_schema(engine: Engine) -> None:
 
 @contextmanager
 def database_errors(action: str, url: URL) -> Iterator[None]:
-    """Turn every SQLAlchemy error raised inside into a HistoryError with a sentence."""
+    """Turn every SQLAlchemy error raised inside into a HistoryError with a sentence.
+
+    The sentence does not name the database (its path or host): the service
+    shows it to HTTP clients. The server's log says which database it opened.
+    """
     try:
         yield
     except HistoryError:
         raise
     except (exc.IntegrityError, exc.DataError) as error:
-        raise HistoryError(
-            f"could not {action}: the history database {describe(url)} refused it ({_reason(error)})"
-        ) from error
+        raise HistoryError(f"could not {action}: the history database refused it ({_reason(error)})") from error
     except exc.SQLAlchemyError as error:
-        logger.debug("history database error while trying to %s", action, exc_info=True)
+        logger.debug("history database %s: error while trying to %s", describe(url), action, exc_info=True)
         raise HistoryUnavailableError(
-            f"could not {action}: the history database {describe(url)} says {_reason(error)!r}; {_hint(url)}"
+            f"could not {action}: the history database says {_reason(error)!r}; {_hint(url, _reason(error))}"
         ) from error
 
 
-def _hint(url: URL) -> str:
+def _hint(url: URL, reason: str) -> str:
     if url.get_backend_name() == "sqlite":
+        if "malformed" in reason or "not a database" in reason:
+            return "the file is damaged: restore it from a backup, or move it away to start a new history"
         return "check that the file and its folder are writable and the disk is not full"
     return "check that the server is up and reachable and that the database exists"
 

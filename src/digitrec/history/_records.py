@@ -82,7 +82,7 @@ def check_new(new: NewPrediction) -> None:
         if not isinstance(getattr(new, name), str):
             raise HistoryInputError(f"{name} must be a string, got {type(getattr(new, name)).__name__}")
     if not _is_finite_number(new.confidence) or not 0.0 <= new.confidence <= 1.0:
-        raise HistoryInputError(f"confidence must be a number in [0, 1], got {new.confidence!r}")
+        raise HistoryInputError(f"confidence must be a number in [0, 1], got {_shown(new.confidence)}")
     if not isinstance(new.probabilities, list) or not _all_finite(new.probabilities):
         raise HistoryInputError("probabilities must be a list of finite numbers (or of such lists)")
     for name in ("preprocessed_png", "thumbnail_png"):
@@ -97,24 +97,24 @@ def check_label(kind: str, label: object) -> str:
     if kind == "digit":
         if isinstance(label, str) and _DIGIT_LABEL.fullmatch(label):
             return label
-        raise HistoryInputError(f"a digit's correct label is one of 0-9, got {label!r}")
+        raise HistoryInputError(f"a digit's correct label is one of 0-9, got {_shown(label)}")
     if isinstance(label, str) and _LINE_LABEL.fullmatch(label):
         return label
-    raise HistoryInputError(f"a line's correct label is 1 to {MAX_LINE_DIGITS} digits 0-9, got {label!r}")
+    raise HistoryInputError(f"a line's correct label is 1 to {MAX_LINE_DIGITS} digits 0-9, got {_shown(label)}")
 
 
 def check_page(limit: object, offset: object) -> None:
     """limit in 1..200 and offset >= 0, both whole numbers."""
     if not _is_int(limit) or not 1 <= limit <= MAX_PAGE:  # type: ignore[operator]
-        raise HistoryInputError(f"limit must be a whole number from 1 to {MAX_PAGE}, got {limit!r}")
+        raise HistoryInputError(f"limit must be a whole number from 1 to {MAX_PAGE}, got {_shown(limit)}")
     if not _is_int(offset) or offset < 0:  # type: ignore[operator]
-        raise HistoryInputError(f"offset must be a whole number >= 0, got {offset!r}")
+        raise HistoryInputError(f"offset must be a whole number >= 0, got {_shown(offset)}")
 
 
 def check_id(item_id: object) -> int:
     """The id if it is a whole number (bool is not one) that a row could have."""
     if not _is_int(item_id):
-        raise HistoryInputError(f"a history id is a whole number, got {item_id!r}")
+        raise HistoryInputError(f"a history id is a whole number, got {_shown(item_id)}")
     # Outside 64-bit range, SQLite's driver raises OverflowError instead of finding nothing.
     if not 0 < item_id <= MAX_ID:  # type: ignore[operator]
         raise HistoryNotFoundError(item_id)  # type: ignore[arg-type]
@@ -123,7 +123,7 @@ def check_id(item_id: object) -> int:
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise HistoryInputError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        raise HistoryInputError(f"{name} must be one of {', '.join(choices)}; got {_shown(value)}")
 
 
 def _is_int(value: object) -> bool:
@@ -136,3 +136,9 @@ def _is_finite_number(value: object) -> bool:
 
 def _all_finite(values: list[Any]) -> bool:
     return all(_all_finite(v) if isinstance(v, list) else _is_finite_number(v) for v in values)
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """The repr of a rejected value, cut short: error messages go back to HTTP clients."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -9,7 +9,8 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import BinaryIO, Self
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, false, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from digitrec.history._engine import (
@@ -18,8 +19,10 @@ from digitrec.history._engine import (
     default_database_url,
     describe,
     ensure_sqlite_folder,
+    is_read_only,
     make_engine,
     parse_url,
+    read_only_urls,
 )
 from digitrec.history._errors import HistoryNotFoundError, HistoryUnavailableError
 from digitrec.history._export import write_dataset_zip
@@ -40,6 +43,8 @@ _INSERT = insert(Prediction.__table__).returning(Prediction.__table__.c.id)  # C
 _INSERT_MANY = insert(Prediction.__table__).returning(Prediction.__table__.c.id, sort_by_parameter_order=True)
 
 EXPORT_BATCH = 500  # rows fetched at a time, so a large export does not load every image at once
+READ_ONLY = ("the history database is read-only to this server: it can be read, but predictions, "
+             "corrections and deletions are not saved; make the file and its folder writable and restart")  # fmt: skip
 
 
 class HistoryStore:
@@ -65,15 +70,49 @@ class HistoryStore:
         # processes on the same file still meet busy_timeout.
         self._write_lock = threading.Lock() if self._url.get_backend_name() == "sqlite" else nullcontext()
         self._closed = False
+        self.read_only = False  # an existing database this process may read but not write
+        self._write_failure: str | None = None  # why the last write failed; None once one succeeds
         if create:
             try:
-                ensure_sqlite_folder(self._url)
-                with database_errors("create the history table", self._url):
-                    create_schema(self._engine)
+                self._open()
             except BaseException:
                 self._engine.dispose()
                 raise
-        logger.info("prediction history at %s", describe(self._url))
+        logger.info("prediction history at %s%s", describe(self._url), " (read-only)" if self.read_only else "")
+
+    def _open(self) -> None:
+        """Create what is missing, or open an existing database that cannot be written for reading."""
+        try:
+            ensure_sqlite_folder(self._url)
+            with database_errors("create the history table", self._url):
+                create_schema(self._engine)
+        except HistoryUnavailableError as error:
+            if not is_read_only(error) or not self._open_read_only():
+                raise
+            return
+        try:  # a write that changes nothing: does the database take writes at all?
+            with database_errors("check that the history can be written", self._url), self._engine.begin() as db:
+                db.execute(delete(Prediction).where(false()))
+        except HistoryUnavailableError as error:
+            if not is_read_only(error):
+                raise
+            self.read_only = True
+
+    def _open_read_only(self) -> bool:
+        """Switch to the first read-only way of opening the file that reads the table; False if none does."""
+        for url in read_only_urls(self._url):
+            engine = make_engine(url)
+            try:
+                with engine.connect() as connection:
+                    connection.execute(select(Prediction.id).limit(1)).all()
+            except SQLAlchemyError:
+                engine.dispose()
+                continue
+            self._engine.dispose()
+            self._engine, self._sessions = engine, sessionmaker(engine, expire_on_commit=False)
+            self.read_only = True
+            return True
+        return False
 
     @property
     def url(self) -> str:
@@ -94,14 +133,22 @@ class HistoryStore:
             check_new(new)
         if not news:
             return []
+        self._check_writable("record a prediction")
         now = datetime.now(UTC)
         rows = [_values(new, now) for new in news]
         # A prepared Core INSERT ... RETURNING on a plain connection: an ORM session
         # (or building the statement anew) costs several times more per row.
-        with self._write_lock, self._connection("record a prediction") as connection:
-            if len(rows) == 1:
-                return [int(connection.execute(_INSERT, rows[0]).scalar_one())]
-            return [int(item_id) for item_id in connection.execute(_INSERT_MANY, rows).scalars()]
+        try:
+            with self._write_lock, self._connection("record a prediction") as connection:
+                if len(rows) == 1:
+                    ids = [int(connection.execute(_INSERT, rows[0]).scalar_one())]
+                else:
+                    ids = [int(item_id) for item_id in connection.execute(_INSERT_MANY, rows).scalars()]
+        except HistoryUnavailableError as error:
+            self._write_failure = str(error)
+            raise
+        self._write_failure = None
+        return ids
 
     def list(self, limit: int = 20, offset: int = 0) -> tuple[list[HistoryItem], int]:
         """One page of items, newest first, and the total number of items."""
@@ -127,6 +174,7 @@ class HistoryStore:
     def correct(self, item_id: int, label: str) -> HistoryItem:
         """Record the user's correct label (one digit, or 1..32 digits for a line)."""
         check_id(item_id)
+        self._check_writable("save a correction")
         with self._write_lock, self._session("save a correction") as session:
             kind = session.scalar(select(Prediction.kind).where(Prediction.id == item_id))
             if kind is None:
@@ -149,6 +197,7 @@ class HistoryStore:
     def delete(self, item_id: int) -> None:
         """Remove one item for good; HistoryNotFoundError if there is none."""
         check_id(item_id)
+        self._check_writable("delete a history item")
         with self._write_lock, self._session("delete a history item") as session:
             gone = session.execute(
                 delete(Prediction)
@@ -179,9 +228,26 @@ class HistoryStore:
             return write_dataset_zip(out, rows)
 
     def ping(self) -> None:
-        """Check that the database answers; HistoryUnavailableError if not (writes are not tried)."""
-        with self._session("connect") as session:
-            session.execute(text("SELECT 1"))
+        """Check that the database answers a read of the table; HistoryUnavailableError if not.
+
+        The newest row is read, so a table whose pages are damaged fails here
+        (its root and last page at least), not only a database that does not
+        answer at all. Writes are not tried.
+        """
+        with self._session("read the history") as session:
+            session.execute(select(Prediction.id).order_by(Prediction.id.desc()).limit(1)).all()
+
+    def write_problem(self) -> str | None:
+        """Why predictions are not being saved, in a sentence without paths; None when they are.
+
+        Known without writing: a database opened read-only, or the last write
+        having failed (until one succeeds again).
+        """
+        if self.read_only:
+            return READ_ONLY
+        if self._write_failure is not None:
+            return f"the last prediction was not saved: {self._write_failure}"
+        return None
 
     def release_connections(self) -> None:
         """Close the pooled connections (at server shutdown); the store opens new ones if used again."""
@@ -211,6 +277,10 @@ class HistoryStore:
         self._check_open()
         with database_errors(action, self._url), self._engine.begin() as connection:
             yield connection
+
+    def _check_writable(self, action: str) -> None:
+        if self.read_only:
+            raise HistoryUnavailableError(f"could not {action}: {READ_ONLY}")
 
     def _check_open(self) -> None:
         if self._closed:
