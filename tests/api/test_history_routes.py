@@ -16,7 +16,7 @@ def history_client(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
     else:
         url = request.getfixturevalue("fresh_postgres_url")
-    with TestClient(create_app(Settings(database_url=url))) as client:
+    with TestClient(create_app(Settings(database_url=url)), base_url="http://localhost") as client:
         yield client
 
 
@@ -83,7 +83,7 @@ def test_export_of_corrections_is_an_image_folder_dataset(history_client, digit_
 
 
 def test_history_turned_off(tmp_path, digit_png):
-    with TestClient(create_app(Settings(history=False))) as client:
+    with TestClient(create_app(Settings(history=False)), base_url="http://localhost") as client:
         body = _predict(client, digit_png(0)[0])
         assert body["saved"] is False and body["history_id"] is None
         response = client.get("/api/history")

@@ -13,7 +13,9 @@ from digitrec.api import Settings, create_app
 
 # Built when the module is collected: schemathesis reads the schema to make one test per operation.
 _DATABASE = Path(tempfile.mkdtemp(prefix="digitrec-fuzz-")) / "history.sqlite3"
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(database_url=f"sqlite:///{_DATABASE}")))
+# Schemathesis addresses its requests to the host "testserver", which the app must be told to serve.
+_SETTINGS = Settings(database_url=f"sqlite:///{_DATABASE}", allowed_hosts=("testserver",))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_SETTINGS))
 
 
 @schema.parametrize()

@@ -30,7 +30,7 @@ def client_with(tmp_path):
 
         def open_(**settings) -> TestClient:
             url = f"sqlite:///{tmp_path}/h{next(numbers)}.sqlite3"
-            return stack.enter_context(TestClient(create_app(Settings(database_url=url, **settings))))
+            return stack.enter_context(TestClient(create_app(Settings(database_url=url, **settings)), base_url="http://localhost"))
 
         yield open_
 

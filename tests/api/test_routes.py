@@ -45,7 +45,7 @@ def test_small_images_on_the_event_loop_and_large_ones_in_a_thread_get_the_same_
     for inline_max_pixels in (512 * 512, 0):  # on the event loop; in a worker thread
         settings = Settings(database_url=f"sqlite:///{tmp_path}/h{inline_max_pixels}.sqlite3",
                             inline_max_pixels=inline_max_pixels)  # fmt: skip
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings), base_url="http://localhost") as client:
             response = client.post("/api/predict", files={"file": ("d.png", png, "image/png")})
         assert response.status_code == 200
         bodies.append(response.json())
@@ -64,7 +64,7 @@ def test_concurrent_requests_each_get_their_own_answer_and_history_item(settings
         app = create_app(settings)
         results: list[dict] = [{}] * len(images)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
 
             async def send(i: int) -> None:
                 png, _label = images[i]
@@ -107,7 +107,7 @@ def test_batch_answers_in_order_with_per_item_errors(client, digit_png, blank_pn
 
 def test_batch_without_history_answers_unsaved(digit_png):
     png, label = digit_png(4)
-    with TestClient(create_app(Settings(history=False))) as client:
+    with TestClient(create_app(Settings(history=False)), base_url="http://localhost") as client:
         response = client.post("/api/predict/batch", files=[("files", ("a.png", png, "image/png"))] * 2)
     assert response.status_code == 200
     predictions = [r["prediction"] for r in response.json()["results"]]
@@ -178,7 +178,7 @@ def test_too_many_bytes_and_too_many_pixels_are_413(tmp_path, digit_png):
     from fastapi.testclient import TestClient
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}", max_upload_bytes=2000, max_pixels=10_000)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         big = np.random.default_rng(0).integers(0, 255, (120, 120), dtype=np.uint8)
         response = client.post("/api/predict", files={"file": ("big.png", encode(Image.fromarray(big)), "image/png")})
         assert response.status_code == 413 and "limit" in response.json()["detail"]
@@ -194,7 +194,7 @@ def test_no_model_loaded_is_503_and_health_says_degraded(tmp_path, digit_png):
 
     bad = tmp_path / "missing.onnx"
     settings = Settings(models=(bad,), database_url=f"sqlite:///{tmp_path / 'h.sqlite3'}")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         png, _ = digit_png(0)
         response = client.post("/api/predict", files={"file": ("d.png", png, "image/png")})
         assert response.status_code == 503 and "missing.onnx" in response.json()["detail"]
@@ -207,7 +207,8 @@ def test_an_unexpected_failure_is_a_500_without_a_traceback(settings, digit_png,
 
     context = AppContext.build(settings)
     monkeypatch.setattr(context.recognizer, "predict_prepared", lambda prepared: 1 / 0)
-    with TestClient(create_app(settings, context), raise_server_exceptions=False) as client:
+    app = create_app(settings, context)
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         png, _ = digit_png(0)
         response = client.post("/api/predict", files={"file": ("d.png", png, "image/png")})
     assert response.status_code == 500
@@ -225,7 +226,7 @@ def test_a_broken_history_database_does_not_fail_the_prediction(settings, digit_
         raise HistoryUnavailableError("database or disk is full")
 
     monkeypatch.setattr(context.store, "add_many", disk_full)
-    with TestClient(create_app(settings, context)) as client:
+    with TestClient(create_app(settings, context), base_url="http://localhost") as client:
         png, label = digit_png(0)
         response = client.post("/api/predict", files={"file": ("d.png", png, "image/png")})
     assert response.status_code == 200
@@ -255,7 +256,7 @@ from digitrec.api import Settings, create_app
 from digitrec.cli import build_parser
 build_parser()
 app = create_app(Settings(database_url="sqlite:///{tmp_path / 'h.sqlite3'}"))
-with TestClient(app) as client:
+with TestClient(app, base_url="http://localhost") as client:
     answer = client.post("/api/predict", files={{"file": ("d.png", Path("{tmp_path / 'd.png'}").read_bytes())}}).json()
 print(answer["label"])
 assert "torch" not in sys.modules, "torch was imported"
@@ -263,3 +264,31 @@ assert "torch" not in sys.modules, "torch was imported"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == label
+
+
+def test_a_batch_over_the_pixel_budget_is_refused_413_before_decoding(tmp_path, digit_png, monkeypatch):
+    png, label = digit_png(0)  # 280x280: 78,400 pixels
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/h.sqlite3", max_batch_pixels=200_000)
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        decoded = []
+        context = client.app.state.context
+        real = context.prepare_here
+        monkeypatch.setattr(context, "prepare_here", lambda data: decoded.append(1) or real(data))
+        within = client.post("/api/predict/batch", files=[("files", ("d.png", png, "image/png"))] * 2)
+        assert within.status_code == 200 and [r["prediction"]["label"] for r in within.json()["results"]] == [label] * 2
+        decoded.clear()
+        over = client.post("/api/predict/batch", files=[("files", ("d.png", png, "image/png"))] * 3)
+    assert over.status_code == 413 and decoded == []
+    assert "235200 pixels in all" in over.json()["detail"] and "200000" in over.json()["detail"]
+
+
+def test_error_bodies_quote_at_most_a_little_of_the_input(client, digit_png):
+    png, _label = digit_png(0)
+    item_id = client.post("/api/predict", files={"file": ("d.png", png, "image/png")}).json()["history_id"]
+    long_label = client.post(f"/api/history/{item_id}/feedback", json={"label": "9" * 100_000})
+    long_type = client.post("/api/predict", content=b"x", headers={"content-type": "text/" + "y" * 5000})
+    long_query = client.get("/api/history", params={"limit": "8" * 10_000})
+    for response, status in ((long_label, 422), (long_type, 415), (long_query, 422)):
+        detail = response.json()["detail"]
+        assert response.status_code == status and len(detail) < 400, (status, len(detail))
+        assert "9" * 100 not in detail and "y" * 100 not in detail and "8" * 100 not in detail

@@ -40,7 +40,7 @@ def test_origins_come_from_the_environment(tmp_path):
     settings = Settings.from_env({"DIGITREC_CORS_ORIGINS": "https://a.example, https://b.example",
                                   "DIGITREC_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"})  # fmt: skip
     assert settings.cors_origins == ("https://a.example", "https://b.example")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         assert _preflight(client, "https://b.example").headers["access-control-allow-origin"] == "https://b.example"
         assert "access-control-allow-origin" not in _preflight(client, "http://localhost:5173").headers
 

@@ -11,14 +11,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from digitrec import __version__
 from digitrec.api import compat, history_routes, routes
 from digitrec.api.context import AppContext
+from digitrec.api.docs import install_docs
 from digitrec.api.errors import install_error_handlers
+from digitrec.api.guards import BodyGuard
+from digitrec.api.security import CrossSiteGuard, SecurityHeaders
 from digitrec.api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,20 +44,35 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app = FastAPI(
         title="digitrec", version=__version__, lifespan=lifespan,
         description="Handwritten-digit recognition: draw or upload a digit, get the answer and its probabilities.",
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,  # /docs: see install_docs
     )  # fmt: skip
     app.state.context = ctx
     install_error_handlers(app)
+    _add_middleware(app, settings)
+    app.include_router(routes.router)
+    app.include_router(history_routes.router)
+    app.include_router(compat.router)
+    install_docs(app)
+    _mount_page(app)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The layers around the routes, innermost first (each add_middleware wraps the ones before)."""
+    app.add_middleware(BodyGuard, max_bytes=request_body_limit(settings), timeout_s=settings.body_timeout_s)
+    app.add_middleware(CrossSiteGuard, trusted_origins=settings.cors_origins)
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=True,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"], allow_headers=["*"],
     )  # fmt: skip
-    # Refuse oversized bodies from their Content-Length, before reading them (base64 + form overhead).
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 64 * 1024)
-    app.include_router(routes.router)
-    app.include_router(history_routes.router)
-    app.include_router(compat.router)
-    _mount_page(app)
-    return app
+    hosts = ["*"] if "*" in settings.allowed_hosts else list(settings.served_hosts)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False)
+    app.add_middleware(SecurityHeaders)
+
+
+def request_body_limit(settings: Settings) -> int:
+    """The most bytes one request body may have: one image as a base64 data URL, plus the form around it."""
+    return settings.max_upload_bytes * 4 // 3 + 64 * 1024
 
 
 def app_from_env() -> FastAPI:
@@ -98,22 +116,3 @@ def _mount_page(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(pages / "index.html")
-
-
-class BodySizeLimit:
-    """ASGI middleware: 413 for a request whose Content-Length exceeds the limit."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                response = JSONResponse(
-                    {"detail": f"the request is larger than the {self.max_bytes}-byte limit"}, status_code=413
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

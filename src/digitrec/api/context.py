@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
@@ -17,7 +17,9 @@ from digitrec.backends import ModelInfo
 from digitrec.errors import (
     DigitrecError,
     HistoryDisabledError,
+    HistoryInputError,
     HistoryUnavailableError,
+    ImageTooLargeError,
     ModelUnavailableError,
 )
 from digitrec.history import HistoryStore
@@ -80,6 +82,9 @@ class AppContext:
         if settings.history:
             try:
                 store = HistoryStore(settings.database_url)
+            except HistoryInputError as exc:  # names the configured URL, which clients are not shown
+                history_error = "the configured database URL is not usable; the server's log says why"
+                log.error("history unavailable, predictions will not be saved: %s", exc)
             except DigitrecError as exc:
                 history_error = str(exc)
                 log.error("history unavailable, predictions will not be saved: %s", exc)
@@ -124,6 +129,31 @@ class AppContext:
             return await self.recognise(self._prepare, image)
         finally:
             image.close()  # a request cancelled before its turn leaves it open
+
+    def prepare_here(self, data: bytes) -> PreparedInput:
+        """Decode and preprocess one image in the calling thread (a batch's, already off the event loop)."""
+        return self._prepare(open_image(data, self.recognizer.config.limits))
+
+    def check_batch_pixels(self, images: Iterable[bytes]) -> None:
+        """ImageTooLargeError (413) when the images together have more than `settings.max_batch_pixels`.
+
+        From their headers only; an image whose header cannot be read counts
+        nothing here, and fails on its own when the batch decodes it.
+        """
+        limit, total = self.settings.max_batch_pixels, 0
+        for data in images:
+            try:
+                image = open_image(data, self.recognizer.config.limits)
+            except DigitrecError:
+                continue
+            total += image.width * image.height
+            image.close()
+        if total > limit:
+            raise ImageTooLargeError(
+                f"the images of this batch have {total} pixels in all; at most {limit} are accepted per request. "
+                "Send fewer or smaller images, or large photos one per request.",
+                limit=limit, actual=total, unit="pixels",
+            )  # fmt: skip
 
     def _prepare(self, image: OpenedImage) -> PreparedInput:
         gray = image_to_gray(image)

@@ -42,6 +42,16 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 }
 
 
+# Characters of an error's detail at most. The messages are sentences that quote little of what the
+# client sent (a few dozen characters); this bounds whatever slips through (a 100 KB label was echoed).
+MAX_DETAIL = 400
+
+
+def public_detail(text: str) -> str:
+    """An error message as clients get it: cut to MAX_DETAIL characters."""
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
+
+
 def status_for(exc: errors.DigitrecError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -54,8 +64,8 @@ def validation_message(exc: RequestValidationError) -> str:
     problems = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
-        problems.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "invalid request: " + "; ".join(problems)
+        problems.append(f"{where[:60]}: {error.get('msg', 'invalid')}")
+    return public_detail("invalid request: " + "; ".join(problems))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -64,7 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
         status = status_for(exc)
         if status >= 500:
             log.warning("%s %s -> %d: %s", request.method, request.url.path, status, exc)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return JSONResponse({"detail": public_detail(str(exc))}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

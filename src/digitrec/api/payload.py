@@ -44,7 +44,7 @@ async def read_image_payload(request: Request, max_bytes: int) -> ImagePayload:
             ) from exc
         return ImagePayload(_checked(decode_data_url(parsed.image), max_bytes), parsed.source)
     raise UnsupportedImageTypeError(
-        f"unsupported request type {content_type or '(none)'!r}: send multipart/form-data with a 'file' "
+        f"unsupported request type {content_type[:60] or '(none)'!r}: send multipart/form-data with a 'file' "
         'field, or application/json {"image": "data:image/png;base64,..."}'
     )
 

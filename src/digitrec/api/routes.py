@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from digitrec.api.context import AppContext, ContextDep
-from digitrec.api.errors import ERROR_RESPONSES, status_for
+from digitrec.api.context import AppContext, ContextDep, PreparedInput
+from digitrec.api.errors import ERROR_RESPONSES, public_detail, status_for
 from digitrec.api.payload import ImagePayload, read_files, read_image_payload
 from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, PredictionOut, ReadingOut
 from digitrec.errors import DigitrecError, HistoryError
-from digitrec.imaging import decode_image, encode_png, thumbnail_png
-from digitrec.preprocess import Preprocessed, to_mnist
+from digitrec.imaging import decode_image, encode_png
 from digitrec.recording import record_digits, record_line
 from digitrec.weights import model_card
 
@@ -90,33 +88,39 @@ async def predict_batch(request: Request, ctx: ContextDep) -> Response:
     """Several images (multipart fields `files`); results in the same order, each with its own outcome."""
     ctx.ensure_model()
     files = await read_files(request, ctx.settings.max_upload_bytes, ctx.settings.max_batch)
+    ctx.check_batch_pixels(data for _filename, data in files if not isinstance(data, Exception))
     return json_response(BatchOut(results=await ctx.recognise(_predict_each, ctx, files)))
 
 
 def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Exception]]) -> list[BatchItemOut]:
-    """Each image decoded and preprocessed on its own (its errors are its own), then one model call."""
+    """Each image decoded and prepared on its own (its errors are its own), then one model call.
+
+    One at a time: only the 28x28 result and the thumbnail of an image are kept
+    while the next is decoded, so a batch needs the memory of its largest image,
+    not of all of them.
+    """
     started = time.perf_counter()
-    outcomes: list[tuple[np.ndarray, Preprocessed] | DigitrecError] = []
+    outcomes: list[PreparedInput | DigitrecError] = []
     for _filename, data in files:
         try:
             if isinstance(data, Exception):
                 raise data
-            gray = decode_image(data, ctx.recognizer.config.limits)
-            outcomes.append((gray, to_mnist(gray, ctx.recognizer.config.preprocess)))
+            outcomes.append(ctx.prepare_here(data))
         except DigitrecError as exc:
             outcomes.append(exc)
-    ready = [outcome for outcome in outcomes if not isinstance(outcome, DigitrecError)]
-    predictions = ctx.recognizer.predict_prepared([prepared for _gray, prepared in ready])
+    ready = [outcome for outcome in outcomes if isinstance(outcome, PreparedInput)]
+    predictions = ctx.recognizer.predict_prepared([item.prepared for item in ready])
     elapsed_ms = 1000 * (time.perf_counter() - started)  # the whole batch's
-    pngs = [encode_png(prepared.image) for _gray, prepared in ready]
-    digits = [("api", thumbnail_png(gray) if ctx.store is not None else None, prediction, png)
-              for (gray, _prepared), prediction, png in zip(ready, predictions, pngs, strict=True)]  # fmt: skip
+    pngs = [encode_png(item.prepared.image) for item in ready]
+    digits = [("api", item.thumbnail_png, prediction, png)
+              for item, prediction, png in zip(ready, predictions, pngs, strict=True)]  # fmt: skip
     recorded = record_digits(ctx.store, ctx.model_info, digits)  # one transaction for the whole batch
     answers = iter(zip(predictions, pngs, recorded, strict=True))
     results = []
     for (filename, _data), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, DigitrecError):
-            results.append(BatchItemOut(ok=False, filename=filename, error=str(outcome), status=status_for(outcome)))
+            results.append(BatchItemOut(ok=False, filename=filename, error=public_detail(str(outcome)),
+                                        status=status_for(outcome)))  # fmt: skip
             continue
         prediction, png, saved = next(answers)
         out = PredictionOut.of(prediction, ctx.model_info, elapsed_ms, saved, png)
@@ -144,21 +148,29 @@ def model(ctx: ContextDep) -> dict:
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def health(ctx: ContextDep, response: Response) -> HealthOut:
-    """Liveness, the loaded model and whether the history database answers.
+    """Liveness, the loaded model and whether the history works.
 
     Status "degraded" (HTTP 503) only when no model could be loaded; a history
-    database that does not answer is reported but leaves predictions working.
+    that fails is reported (`history_status`) but leaves predictions working.
     """
-    reachable, detail = None, None
-    if ctx.store is not None:
-        try:
-            ctx.store.ping()
-            reachable = True
-        except HistoryError as exc:
-            reachable, detail = False, str(exc)
-    if ctx.loaded is None:
+    history_status, reachable, problem = history_health(ctx)
+    model = ModelOut.of(ctx.loaded.info) if ctx.loaded is not None else None
+    if model is None:
         response.status_code = 503
-        return HealthOut(status="degraded", model=None, history=ctx.store is not None,
-                         history_reachable=reachable, detail=ctx.model_error)  # fmt: skip
-    return HealthOut(status="ok", model=ModelOut.of(ctx.loaded.info), history=ctx.store is not None,
-                     history_reachable=reachable, detail=detail)  # fmt: skip
+    return HealthOut(status="ok" if model else "degraded", model=model, history=ctx.settings.history,
+                     history_status=history_status, history_detail=problem, history_reachable=reachable,
+                     detail=ctx.model_error if model is None else problem)  # fmt: skip
+
+
+def history_health(ctx: AppContext) -> tuple[str, bool | None, str | None]:
+    """("on" | "off" | "failing", whether the database answered a read, why it fails) for /api/health."""
+    if not ctx.settings.history:
+        return "off", None, None
+    if ctx.store is None:
+        return "failing", False, f"the history database could not be opened: {ctx.history_error}"
+    try:
+        ctx.store.ping()
+    except HistoryError as exc:
+        return "failing", False, str(exc)
+    problem = ctx.store.write_problem()
+    return ("failing" if problem else "on"), True, problem

@@ -165,13 +165,19 @@ class FeedbackIn(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded"] = Field(description='"degraded" (HTTP 503) only when no model is loaded')
     model: ModelOut | None
-    history: bool  # whether history is configured
-    # Whether the history database answered just now (None when history is off). A
-    # database that does not answer leaves the status "ok": predictions do not need it.
-    history_reachable: bool | None = None
-    detail: str | None = None
+    history: bool = Field(description="whether history is turned on (off with --no-history)")
+    history_status: Literal["on", "off", "failing"] = Field(
+        description="on: predictions are saved; off: turned off by configuration; failing: turned on, but "
+        "predictions are not being saved or the history cannot be read (history_detail says why). "
+        "Predictions are answered either way."
+    )
+    history_detail: str | None = Field(None, description="why the history is failing, in words")
+    history_reachable: bool | None = Field(
+        None, description="whether the history database answered a read just now (null when history is off)"
+    )
+    detail: str | None = Field(None, description="why no model is loaded, else why the history is failing")
 
 
 class ErrorOut(BaseModel):

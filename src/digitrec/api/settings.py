@@ -14,6 +14,10 @@ from digitrec.inference import NOT_DIGIT_BELOW, UNCERTAIN_BELOW
 
 # The reference Vue app runs on Vite's dev server and calls http://localhost:8000.
 DEFAULT_CORS_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+# Host names a request may be addressed to without configuring any: this machine's. Any
+# other name is answered 400, so a DNS-rebinding page cannot reach a server on 127.0.0.1.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+ANY_ADDRESS = ("0.0.0.0", "::", "")
 ENV_PREFIX = "DIGITREC_"
 
 
@@ -28,7 +32,13 @@ class Settings:
     max_upload_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 25_000_000
     max_batch: int = 64
+    # Pixels of all the images of one /api/predict/batch request together: a batch costs no more
+    # CPU than the largest single image (benchmarks/adversarial.py).
+    max_batch_pixels: int = 25_000_000
+    # Seconds a request body may take to arrive (408 after): uvicorn has no such timeout.
+    body_timeout_s: float = 60.0
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+    allowed_hosts: tuple[str, ...] = ()  # host names served beyond LOCAL_HOSTS ("*.example.org" patterns, "*": any)
     uncertain_below: float = UNCERTAIN_BELOW  # a confidence under this is flagged uncertain
     not_digit_below: float = NOT_DIGIT_BELOW  # top-two probability under this: "not a digit"
     threads: int = 1  # ONNX Runtime threads per model call: the event loop needs the other core
@@ -57,13 +67,38 @@ class Settings:
                 raise ConfigError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be 1-65535, got {self.port}")
-        for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "threads", "concurrency"):
+        for name in ("workers", "max_upload_bytes", "max_pixels", "max_batch", "max_batch_pixels", "threads",
+                     "concurrency", "body_timeout_s"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        for pattern in self.allowed_hosts:
+            if pattern != "*" and ("*" in pattern[1:] or (pattern.startswith("*") and not pattern.startswith("*."))
+                                   or any(c in pattern for c in "/ ,")
+                                   or (":" in pattern and not pattern.startswith("["))):  # fmt: skip
+                raise ConfigError(
+                    f"allowed host {pattern!r} is not a host name; give names such as digits.example.org "
+                    "or *.example.org, without scheme or port"
+                )
         if self.inline_max_pixels < 0:
             raise ConfigError(f"inline_max_pixels must be 0 (all in threads) or more, got {self.inline_max_pixels}")
         if self.malloc_arenas < 0:
             raise ConfigError(f"malloc_arenas must be 0 (glibc's default) or more, got {self.malloc_arenas}")
+
+    @property
+    def served_hosts(self) -> tuple[str, ...]:
+        """Host names (Host header, without port) this server answers: LOCAL_HOSTS, its own address, the configured."""
+        own = () if self.host in ANY_ADDRESS or self.host in LOCAL_HOSTS else (_bracketed(self.host),)
+        return LOCAL_HOSTS + own + self.allowed_hosts
+
+    def host_warning(self) -> str | None:
+        """What to say at start-up when listening on every interface with only the local host names served."""
+        if self.host not in ANY_ADDRESS or self.allowed_hosts:
+            return None
+        return (
+            f"listening on {self.host or 'every address'} with no host names configured: requests addressed to "
+            "anything but localhost, 127.0.0.1 or [::1] are answered 400. Name the hosts clients use with "
+            "--allowed-hosts or DIGITREC_ALLOWED_HOSTS (e.g. digits.example.org,10.0.0.11)"
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -101,3 +136,8 @@ def _parse(name: str, raw: str, annotation: Any) -> Any:
         return raw
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from exc
+
+
+def _bracketed(address: str) -> str:
+    """An IPv6 address as it appears in a Host header ([::1]); names and IPv4 as they are."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address

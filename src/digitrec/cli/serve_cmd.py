@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import logging
 import os
 from pathlib import Path
 
 from digitrec.inference import NOT_DIGIT_BELOW, UNCERTAIN_BELOW
 
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+# uvicorn's own limits, as tight as it allows. It has no timeout for reading a request's
+# headers or body: the body's is BodyGuard's (--body-timeout); for slow headers, see
+# docs/operations.md (a proxy in front). An idle keep-alive connection is closed after 5 s,
+# and a shutdown waits at most 10 s for requests still running.
+UVICORN_LIMITS = {"timeout_keep_alive": 5, "timeout_graceful_shutdown": 10}
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="start the web service and drawing page",
         description="Every option can also be set by an environment variable: DIGITREC_HOST, DIGITREC_PORT, "
         "DIGITREC_WORKERS, DIGITREC_MODEL, DIGITREC_DATABASE_URL, DIGITREC_HISTORY, DIGITREC_MAX_UPLOAD_BYTES, "
-        "DIGITREC_MAX_PIXELS, DIGITREC_MAX_BATCH, DIGITREC_CORS_ORIGINS (comma-separated), DIGITREC_UNCERTAIN_BELOW, "
+        "DIGITREC_MAX_PIXELS, DIGITREC_MAX_BATCH, DIGITREC_MAX_BATCH_PIXELS, DIGITREC_BODY_TIMEOUT_S, "
+        "DIGITREC_CORS_ORIGINS and DIGITREC_ALLOWED_HOSTS (comma-separated), DIGITREC_UNCERTAIN_BELOW, "
         "DIGITREC_NOT_DIGIT_BELOW, DIGITREC_THREADS, DIGITREC_CONCURRENCY, DIGITREC_INLINE_MAX_PIXELS, "
         "DIGITREC_MALLOC_ARENAS.",
     )
@@ -33,12 +42,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-upload-bytes", type=int, help="largest accepted image (default 10 MiB)")
     p.add_argument("--max-pixels", type=int, help="largest accepted image in pixels (default 25 million)")
     p.add_argument("--max-batch", type=int, help="most images in one /api/predict/batch request (default 64)")
+    p.add_argument("--max-batch-pixels", type=int,
+                   help="most pixels of all the images of one batch request together (default 25 million)")
+    p.add_argument("--body-timeout", dest="body_timeout_s", type=float,
+                   help="seconds a request body may take to arrive, 408 after (default 60)")
     p.add_argument("--uncertain-below", type=float,
                    help=f"answers less confident than this are flagged uncertain (default {UNCERTAIN_BELOW})")
     p.add_argument("--not-digit-below", type=float,
                    help="images whose two likeliest digits hold less than this in all are answered "
                         f"not_a_digit (default {NOT_DIGIT_BELOW})")  # fmt: skip
     p.add_argument("--cors-origins", help="comma-separated origins allowed to call the API from a browser")
+    p.add_argument("--allowed-hosts",
+                   help="comma-separated host names clients reach this server by, beyond localhost, 127.0.0.1 "
+                        "and [::1] (others get 400); '*.example.org' for subdomains, '*' for any")  # fmt: skip
     p.add_argument("--threads", type=int, help="ONNX Runtime threads per model call (default 1)")
     p.add_argument("--concurrency", type=int,
                    help="large images decoded and preprocessed at once per process (default 2)")  # fmt: skip
@@ -60,26 +76,32 @@ def run(args: argparse.Namespace) -> int:
         "host": args.host, "port": args.port, "workers": args.workers, "database_url": args.database_url,
         "history": args.history, "max_upload_bytes": args.max_upload_bytes, "threads": args.threads,
         "concurrency": args.concurrency, "inline_max_pixels": args.inline_max_pixels,
-        "max_pixels": args.max_pixels, "max_batch": args.max_batch,
+        "max_pixels": args.max_pixels, "max_batch": args.max_batch, "max_batch_pixels": args.max_batch_pixels,
+        "body_timeout_s": args.body_timeout_s, "allowed_hosts": _names(args.allowed_hosts),
         "uncertain_below": args.uncertain_below, "not_digit_below": args.not_digit_below,
         "malloc_arenas": args.malloc_arenas,
         "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
-        "cors_origins": tuple(o.strip() for o in args.cors_origins.split(",") if o.strip())
-        if args.cors_origins else None,
+        "cors_origins": _names(args.cors_origins),
     }  # fmt: skip
     settings = Settings.from_env(**overrides)
     limit_malloc_arenas(settings.malloc_arenas)
+    if (warning := settings.host_warning()) is not None:
+        log.warning(warning)
     print(f"digitrec: serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
+    server = {"host": settings.host, "port": settings.port, "log_level": settings.log_level, **UVICORN_LIMITS}
     if settings.workers == 1:
         from digitrec.api.app import serving_app
 
-        uvicorn.run(serving_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(serving_app(settings), **server)
         return 0
     # Worker processes build their own app from the environment; this one only supervises them.
     os.environ.update(_as_environment(settings))
-    uvicorn.run("digitrec.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level)  # fmt: skip
+    uvicorn.run("digitrec.api.app:app_from_env", factory=True, workers=settings.workers, **server)
     return 0
+
+
+def _names(text: str | None) -> tuple[str, ...] | None:
+    return tuple(name.strip() for name in text.split(",") if name.strip()) if text else None
 
 
 def limit_malloc_arenas(count: int) -> bool:
