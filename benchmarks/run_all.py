@@ -34,6 +34,7 @@ SCRIPTS = (
     ("http_budget.py",),
     ("http_load.py", "--also-workers", "2", "--levels", "8", "32", "--out", "http_load_workers.json"),
     ("soak.py",),
+    ("adversarial.py",),
 )
 FIGURES = HERE / "figures"  # pictures for BENCHMARKS.md, drawn from the JSON results
 
@@ -467,6 +468,33 @@ def soak_section(data: dict | None) -> list[str]:
     ]
 
 
+def adversarial_section(data: dict | None) -> list[str]:
+    """Hostile inputs against a real server: status, server CPU and memory per case (issue 22)."""
+    lines = ["## Hostile inputs", "", "Command: `python benchmarks/adversarial.py`", ""]
+    if data is None:
+        return lines + ["_not run yet_", ""]
+    code = data["revision"]["commit"] + (" with uncommitted changes" if data["revision"]["modified"] else "")
+    lines += [f"Machine: {machine_line(data)}; code at {code}.", "",
+              "One `digitrec serve` (history on, default limits, `--body-timeout "
+              f"{data['body_timeout_s']:g}`) gets each case in turn. Server CPU: user + system seconds of the "
+              "process during the case; RSS growth: its peak RSS (VmHWM, reset before the case) over its RSS "
+              "before. Meanwhile a probe sends a canvas drawing to `/api/predict` every 250 ms (its few ms of CPU "
+              f"per request are in the figures); a case unanswered within {data['cap_s']:.0f} s is cut off and "
+              "the server restarted.", "",
+              "| case | input | status | server CPU (s) | RSS growth (MiB) | probe: slowest (ms), failed |",
+              "|---|---|---|---:|---:|---:|"]  # fmt: skip
+    missed = []
+    for name, row in data["results"].items():
+        lines.append(f"| {name} | {row['what']} | {row['status']} | {row['server_cpu_s']:.2f} | "
+                     f"{row['rss_growth_mib']:.0f} | {row['probe_max_ms']:.0f}, {row['probe_failures']} |")  # fmt: skip
+        over_cpu = row["server_cpu_s"] > 1.0 and name != "photo-25mp"  # the goal's one exception
+        if over_cpu or row["rss_growth_mib"] > 150 or row["probe_failures"] or row["status"].startswith("no answer"):
+            missed.append(name)
+    verdict = f"missed by {', '.join(missed)}" if missed else "met by every case"
+    return lines + ["", "Goals: no request over 1 s of server CPU (a maximal 25-megapixel photo aside) or 150 MiB "
+                        f"of RSS growth, and the probe answered throughout: **{verdict}**.", ""]  # fmt: skip
+
+
 SECTIONS = (
     ("time_to_99.json", time_to_99_section),
     ("zoo_accuracy.json", zoo_section),
@@ -481,6 +509,7 @@ SECTIONS = (
     ("http_budget.json", http_budget_section),
     ("http_load_workers.json", http_workers_section),
     ("soak.json", soak_section),
+    ("adversarial.json", adversarial_section),
 )
 
 
