@@ -487,3 +487,223 @@ def test_the_default_store_creates_its_folder_on_first_use(monkeypatch, tmp_path
     with HistoryStore() as store:
         store.add(_new())
     assert (tmp_path / "deep" / "home" / "history.sqlite3").is_file()
+
+
+# ---- owners: each item is its owner's; EVERYONE (the default) is the admin's view ----
+
+
+def test_calls_with_an_owner_act_on_that_owners_items_only(store):
+    mine, theirs, nobodys = store.add(_new("1", owner="me")), store.add(_new("2", owner="them")), store.add(_new("3"))
+    assert [item.id for item in store.list(owner="me")[0]] == [mine] and store.list(owner="me")[1] == 1
+    assert [item.id for item in store.list(owner=None)[0]] == [nobodys]
+    assert store.list()[1] == 3 and {item.owner for item in store.list()[0]} == {"me", "them", None}
+    assert store.get(mine, owner="me").owner == "me"
+    for call in (lambda: store.get(theirs, owner="me"), lambda: store.correct(theirs, "5", owner="me"),
+                 lambda: store.delete(theirs, owner="me"), lambda: store.get(nobodys, owner="me")):  # fmt: skip
+        with pytest.raises(HistoryNotFoundError, match="no history item"):
+            call()
+    assert store.get(theirs).correct_label is None  # untouched
+    assert store.correct(mine, "7", owner="me").correct_label == "7"
+    store.delete(mine, owner="me")
+    assert store.list(owner="me") == ([], 0) and store.list()[1] == 2
+
+
+def test_export_of_one_owner_holds_their_corrections_only(store):
+    mine, theirs = store.add(_new("1", owner="me")), store.add(_new("2", owner="them"))
+    store.correct(mine, "7")
+    store.correct(theirs, "8")
+    out = io.BytesIO()
+    assert store.export_corrected(out, owner="me") == 1
+    assert sorted(zipfile.ZipFile(out).namelist()) == sorted([f"7/{mine}.png", "labels.txt"])
+    assert store.export_corrected(io.BytesIO()) == 2
+
+
+@pytest.mark.parametrize("owner", ["", "x" * 65, 7])
+def test_an_owner_is_none_or_up_to_64_characters(store, owner):
+    with pytest.raises(HistoryInputError, match="owner"):
+        store.add(_new(owner=owner))
+    with pytest.raises(HistoryInputError, match="owner"):
+        store.list(owner=owner)
+
+
+def test_forget_deletes_every_item_of_one_owner_a_batch_at_a_time(store, monkeypatch):
+    import digitrec.history._store as store_module
+
+    monkeypatch.setattr(store_module, "DELETE_BATCH", 3)
+    store.add_many([_new(owner="me")] * 10 + [_new(owner="them")] * 2 + [_new()])
+    statements = _count_deletes(store)
+    assert store.forget("me") == 10
+    assert len(statements) == 4  # 3 + 3 + 3 + 1
+    assert store.list(owner="me") == ([], 0) and store.list()[1] == 3
+    assert store.forget("me") == 0
+
+
+def _count_deletes(store: HistoryStore) -> list[str]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    event.listen(store._engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2]) if args[2].lstrip().startswith("DELETE") else None)  # fmt: skip
+    return statements
+
+
+def _age(db_url: str, item_ids: list[int], days: float) -> None:
+    """Make items look `days` older than they are."""
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        for item_id in item_ids:
+            then = datetime.now(UTC) - timedelta(days=days)
+            connection.execute(text("UPDATE predictions SET created_at = :then WHERE id = :id"),
+                               {"then": then if engine.dialect.name == "postgresql" else then.replace(tzinfo=None),
+                                "id": item_id})  # fmt: skip
+    engine.dispose()
+
+
+def test_purge_deletes_the_items_older_than_the_cutoff_only(store, db_url):
+    old = store.add_many([_new("1", owner="me"), _new("2")])
+    recent = store.add(_new("3"))
+    _age(db_url, old, days=31)
+    assert store.purge_older_than(datetime.now(UTC) - timedelta(days=30)) == 2
+    assert [item.id for item in store.list()[0]] == [recent]
+    assert store.purge_older_than(datetime.now(UTC) - timedelta(days=30)) == 0
+
+
+def test_a_purge_lets_predictions_be_recorded_between_its_batches(tmp_path, monkeypatch):
+    import digitrec.history._store as store_module
+
+    monkeypatch.setattr(store_module, "DELETE_BATCH", 20)
+    url = f"sqlite:///{tmp_path}/h.sqlite3"
+    with HistoryStore(url) as store:
+        _age(url, store.add_many([_new()] * 1000), days=10)  # 50 batches, at least DELETE_PAUSE_S apart
+        purged: list[int] = []
+        purge = threading.Thread(target=lambda: purged.append(store.purge_older_than(datetime.now(UTC))))
+        purge.start()
+        while store.list(limit=1)[1] == 1000:  # its first batch is done
+            time.sleep(0.001)
+        added = store.add(_new("9"))
+        still_purging = purge.is_alive()
+        purge.join()
+    assert still_purging, "a prediction waited for the whole purge"
+    assert purged == [1000] and added not in range(1, 1001)
+
+
+def test_a_stopped_purge_ends_after_its_batch(store, db_url, monkeypatch):
+    import digitrec.history._store as store_module
+
+    monkeypatch.setattr(store_module, "DELETE_BATCH", 4)
+    _age(db_url, store.add_many([_new()] * 10), days=2)
+    stop = threading.Event()
+    stop.set()
+    assert store.purge_older_than(datetime.now(UTC), stop=stop) == 0
+    assert store.purge_older_than(datetime.now(UTC)) == 10
+
+
+# ---- rate-limit counters, in the same database ----
+
+
+def test_a_counter_counts_in_its_window_then_starts_anew(store):
+    counters = store.counters
+    assert counters.get("client", now=100.0) == (0, 100.0)
+    assert counters.hit("client", 60, 1, now=100.0) == (1, 160.0)
+    assert counters.hit("client", 60, 2, now=159.0) == (3, 160.0)
+    assert counters.get("client", now=159.5) == (3, 160.0)
+    assert counters.get("client", now=160.0) == (0, 160.0)  # ended
+    assert counters.hit("client", 60, 1, now=161.0) == (1, 221.0)
+    assert counters.hit("other", 10, 1, now=161.0) == (1, 171.0)
+    assert counters.drop_ended(now=200.0) == 1  # "other"
+    assert counters.clear("client") == 1 and counters.get("client", now=162.0) == (0, 162.0)
+
+
+def test_counters_hit_from_many_threads_lose_no_hit(store):
+    def hit() -> None:
+        for _ in range(25):
+            store.counters.hit("busy", 60, 1, now=time.time())
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.counters.get("busy", now=time.time())[0] == 200
+
+
+# ---- migrations: databases made before owners existed ----
+
+
+def _previous_schema() -> "MetaData":
+    """The predictions table as digitrec created it before migrations (commit ad8f9b3), without Alembic."""
+    from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table
+
+    metadata = MetaData()
+    Table(
+        "predictions", metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("source", String(16), nullable=False), Column("kind", String(16), nullable=False),
+        Column("answer", String, nullable=False), Column("confidence", Float, nullable=False),
+        Column("probabilities", JSON, nullable=False), Column("model_name", String, nullable=False),
+        Column("model_version", String, nullable=False), Column("preprocessed_png", LargeBinary, nullable=False),
+        Column("thumbnail_png", LargeBinary, nullable=False), Column("correct_label", String),
+        Column("corrected_at", DateTime(timezone=True)),
+        sqlite_autoincrement=True,
+    )  # fmt: skip
+    return metadata
+
+
+def _make_previous_database(db_url: str, rows: int) -> None:
+    metadata = _previous_schema()
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        connection.execute(metadata.tables["predictions"].insert(), [
+            {"created_at": datetime.now(UTC), "source": "draw", "kind": "digit", "answer": str(i % 10),
+             "confidence": 0.9, "probabilities": [0.1] * 10, "model_name": "lenet", "model_version": "1",
+             "preprocessed_png": PNG_28, "thumbnail_png": THUMB, "correct_label": "1" if i == 0 else None}
+            for i in range(rows)
+        ])  # fmt: skip
+    engine.dispose()
+
+
+def test_a_database_of_the_previous_schema_is_migrated_and_its_items_become_the_admins(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from digitrec.history._migrate import head_revision
+    from digitrec.history._schema import Base
+
+    _make_previous_database(db_url, rows=3)
+    with HistoryStore(db_url) as store:
+        items, total = store.list()
+        assert total == 3 and all(item.owner is None for item in items)
+        assert store.list(owner=None)[1] == 3 and store.list(owner="a-visitor") == ([], 0)
+        assert store.get(items[-1].id).correct_label == "1"  # kept as it was
+        new = store.add(_new(owner="a-visitor"))
+        assert new > max(item.id for item in items)
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_revision() == head_revision()
+        assert compare_metadata(context, Base.metadata) == []  # the migrations made what _schema.py says
+    engine.dispose()
+    with HistoryStore(db_url) as store:  # opening it again changes nothing
+        assert store.list()[1] == 4
+
+
+def test_a_new_database_gets_every_migration(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from digitrec.history._schema import Base
+
+    HistoryStore(db_url).close()
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()
+
+
+def test_a_read_only_database_of_the_previous_schema_is_unavailable(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    _make_previous_database(f"sqlite:///{path}", rows=1)
+    with pytest.raises(HistoryUnavailableError):
+        HistoryStore(f"sqlite:///file:{path}?mode=ro&uri=true")

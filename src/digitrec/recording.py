@@ -7,6 +7,7 @@ logged and reported as "not saved", and the user still gets the digit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,27 +31,33 @@ NOT_RECORDED = Recorded(history_id=None, saved=False)
 
 
 def digit_record(
-    source: str, thumbnail: bytes, prediction: Prediction, model: ModelInfo, preprocessed_png: bytes | None = None
+    source: str, thumbnail: bytes, prediction: Prediction, model: ModelInfo, preprocessed_png: bytes | None = None,
+    owner: str | None = None,
 ) -> NewPrediction:
     """What the history keeps of one digit's answer; `thumbnail` is the input's (`thumbnail_png`)."""
     return NewPrediction(
         source=source, kind="digit", answer=prediction.label, confidence=prediction.confidence,
         probabilities=list(prediction.probabilities), model_name=model.name, model_version=model.version,
-        preprocessed_png=preprocessed_png or encode_png(prediction.image), thumbnail_png=thumbnail,
+        preprocessed_png=preprocessed_png or encode_png(prediction.image), thumbnail_png=thumbnail, owner=owner,
     )  # fmt: skip
 
 
 def record_digits(
-    store: HistoryStore | None, model: ModelInfo, digits: list[tuple[str, bytes | None, Prediction, bytes]]
+    store: HistoryStore | None,
+    model: ModelInfo,
+    digits: list[tuple[str, bytes | None, Prediction, bytes]],
+    owners: Sequence[str | None] | None = None,
 ) -> list[Recorded]:
     """Store digits' answers in one transaction: (source, thumbnail, prediction, preprocessed PNG) each.
 
+    `owners[i]` owns digit i (default: nobody, so only the admin sees them).
     With history off (`store` None) nothing is saved, and the thumbnails may be None.
     """
     if store is None:
         return [NOT_RECORDED] * len(digits)
-    news = [digit_record(source, thumbnail, prediction, model, png)  # type: ignore[arg-type]
-            for source, thumbnail, prediction, png in digits]  # fmt: skip
+    owners = owners if owners is not None else [None] * len(digits)
+    news = [digit_record(source, thumbnail, prediction, model, png, owner)  # type: ignore[arg-type]
+            for (source, thumbnail, prediction, png), owner in zip(digits, owners, strict=True)]  # fmt: skip
     return record_many(store, news)
 
 
@@ -75,7 +82,8 @@ def record_many(store: HistoryStore, news: list[NewPrediction]) -> list[Recorded
 
 
 def record_line(
-    store: HistoryStore | None, source: str, gray: np.ndarray, reading: LineReading, model: ModelInfo
+    store: HistoryStore | None, source: str, gray: np.ndarray, reading: LineReading, model: ModelInfo,
+    owner: str | None = None,
 ) -> Recorded:
     if store is None:
         return NOT_RECORDED
@@ -84,7 +92,7 @@ def record_line(
         source=source, kind="line", answer=reading.text, confidence=reading.confidence,
         probabilities=[list(d.prediction.probabilities) for d in reading.digits],
         model_name=model.name, model_version=model.version,
-        preprocessed_png=encode_png(strip), thumbnail_png=thumbnail_png(gray),
+        preprocessed_png=encode_png(strip), thumbnail_png=thumbnail_png(gray), owner=owner,
     )  # fmt: skip
     return _add(store, new)
 

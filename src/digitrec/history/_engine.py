@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 
+from digitrec.history import _migrate
 from digitrec.history._errors import HistoryError, HistoryInputError, HistoryUnavailableError
-from digitrec.history._schema import Base
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ DATABASE_FILE = "history.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000  # how long a writer waits for another writer's lock
 CONNECT_TIMEOUT_S = 5  # libpq waits forever by default; a prediction must not
 POOL_TIMEOUT_S = 10  # waiting for a free pooled connection
-# Any fixed 64-bit number; every instance takes this lock while creating tables.
+# Any fixed 64-bit number; every instance takes this lock while creating or upgrading tables.
 _SCHEMA_LOCK_KEY = 0x6469_6769_7472_6563  # "digitrec"
 
 
@@ -176,8 +176,8 @@ def _switch_to_wal(cursor: Any) -> None:
         pause_s = min(2 * pause_s, 0.05)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create missing tables, safely when several instances start at once."""
+def upgrade_schema(engine: Engine) -> None:
+    """Create or upgrade the tables (Alembic migrations), safely when several instances start at once."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
@@ -185,7 +185,7 @@ def create_schema(engine: Engine) -> None:
             # Take SQLite's write lock before checking what exists, so a second
             # process waits here instead of failing on "table already exists".
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        Base.metadata.create_all(connection)
+        _migrate.upgrade(connection)
 
 
 @contextmanager

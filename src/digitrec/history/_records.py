@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from dataclasses import dataclass
@@ -16,9 +17,22 @@ KINDS = ("digit", "line")
 MAX_LINE_DIGITS = 32
 MAX_PAGE = 200
 MAX_ID = 2**63 - 1  # largest 64-bit id
+MAX_OWNER = 64  # characters of an owner id (the column's width)
 
 _DIGIT_LABEL = re.compile(r"[0-9]")  # not str.isdigit: that accepts "²" and Arabic-Indic digits
 _LINE_LABEL = re.compile(rf"[0-9]{{1,{MAX_LINE_DIGITS}}}")
+
+
+class Everyone(enum.Enum):
+    """The type of EVERYONE."""
+
+    EVERYONE = "everyone"
+
+
+# Whose items a call acts on: `owner=EVERYONE` (the default, and the admin's view) means
+# all of them, `owner="..."` one owner's, `owner=None` those recorded without an owner.
+EVERYONE = Everyone.EVERYONE
+Owner = str | None | Everyone
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,7 @@ class NewPrediction:
     model_version: str
     preprocessed_png: bytes  # the 28x28 image the model saw; for lines, a strip of them
     thumbnail_png: bytes  # made by the caller, <= 96 px on the longer side
+    owner: str | None = None  # who may see it; None: only the admin (see Owner)
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class HistoryItem:
     corrected_at: datetime | None
     thumbnail_png: bytes
     preprocessed_png: bytes | None
+    owner: str | None = None
 
     @classmethod
     def from_row(cls, row: Prediction, *, with_preprocessed: bool) -> HistoryItem:
@@ -71,6 +87,7 @@ class HistoryItem:
             corrected_at=row.corrected_at,
             thumbnail_png=bytes(row.thumbnail_png),
             preprocessed_png=bytes(row.preprocessed_png) if with_preprocessed else None,
+            owner=row.owner,
         )
 
 
@@ -90,6 +107,15 @@ def check_new(new: NewPrediction) -> None:
             raise HistoryInputError(
                 f"{name} must be bytes (PNG data), got {type(getattr(new, name)).__name__}"
             )
+    check_owner(new.owner)
+
+
+def check_owner(owner: object) -> None:
+    """An owner id is None or 1..64 characters (the service's are 64 hex digits)."""
+    if owner is None:
+        return
+    if not isinstance(owner, str) or not 0 < len(owner) <= MAX_OWNER:
+        raise HistoryInputError(f"an owner is None or 1 to {MAX_OWNER} characters, got {_shown(owner)}")
 
 
 def check_label(kind: str, label: object) -> str:

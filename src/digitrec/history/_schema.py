@@ -1,11 +1,15 @@
-"""The `predictions` table as a typed SQLAlchemy ORM model."""
+"""The tables of the history database as typed SQLAlchemy ORM models.
+
+The migrations (`migrations/versions`) create and change them; a change here
+needs a new revision there (tests/test_history.py checks that they agree).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Float, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Float, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -42,7 +46,11 @@ class Prediction(Base):
     __tablename__ = "predictions"
     # AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted newest row,
     # and a stale page could then correct someone else's prediction.
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        # A visitor's page of history: their items, newest first.
+        Index("ix_predictions_owner_created_at", "owner", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     # 64-bit ids (bigserial) on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit,
     # and must be spelled INTEGER to be the autoincrementing rowid.
@@ -62,3 +70,16 @@ class Prediction(Base):
     thumbnail_png: Mapped[bytes] = mapped_column(LargeBinary)  # <= 96 px longer side
     correct_label: Mapped[str | None] = mapped_column(String, default=None)
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Who may see the item: a visitor's id (digest of their cookie, see digitrec.api.visitors);
+    # NULL for anonymous API clients and items made before owners existed, which only the admin sees.
+    owner: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class RateCounter(Base):
+    """Requests counted against a rate limit in its current window, shared by every server process."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)  # limit and client address
+    count: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # end of the window, Unix seconds

@@ -1,0 +1,1 @@
+"""Revisions, oldest first by number (Alembic reads their `revision` and `down_revision`)."""
