@@ -18,7 +18,7 @@ import numpy as np
 from digitrec.backends import Backend, ModelInfo, open_backend
 from digitrec.errors import ConfigError
 from digitrec.imaging import DecodeLimits, decode_image
-from digitrec.preprocess import Preprocessed, PreprocessOptions, to_mnist
+from digitrec.preprocess import Preprocessed, PreprocessOptions, to_mnist_candidates
 from digitrec.segment import segment_line
 from digitrec.weights import shipped_onnx
 
@@ -164,10 +164,16 @@ class Recognizer:
         return [self._prediction(p, img) for p, img in zip(probs, images, strict=True)]
 
     def predict_array(self, gray: np.ndarray) -> Prediction:
-        """A grayscale image of one digit, any size and polarity."""
-        prepared = to_mnist(gray, self.config.preprocess)
-        probs = self.probabilities(prepared.image[None])[0]
-        return self._prediction(probs, prepared.image, prepared)
+        """A grayscale image of one digit, any size and polarity.
+
+        Where the polarity is in doubt (a close crop: is a marker 0's hole paper or
+        ink?), both readings go to the model in one call and the one it is surer of wins.
+        """
+        candidates = to_mnist_candidates(gray, self.config.preprocess)
+        probs = self.probabilities(np.stack([c.image for c in candidates]))  # (len(candidates), classes)
+        best = int(np.argmax(probs.max(axis=1)))
+        return self._prediction(probs[best], candidates[best].image, candidates[best])
+
 
     def predict_bytes(self, data: bytes) -> Prediction:
         """Encoded image bytes (PNG, JPEG, ...) of one digit."""

@@ -12,6 +12,7 @@ anything the model was trained on.
 Public API:
     PreprocessOptions, Preprocessed, DigitGeometry
     to_mnist(gray, options) -> Preprocessed            # whole image, one digit
+    to_mnist_candidates(gray, options) -> [Preprocessed]  # ...each plausible reading of it
     reduced_for_analysis(gray, max_side) -> (gray, factor); box_in_input(box, factor, shape)
     ink_mask(gray, options) -> (ink, mask, polarity, photo)
     mnist_from_ink(ink, options) -> DigitGeometry      # one digit's ink, any size
@@ -20,24 +21,34 @@ Public API:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from digitrec.background import (
+    DARK_ON_LIGHT,
+    LIGHT_ON_DARK,
+    Reading,
+    median_level,
+    otsu,
+    paper_background,
+    readings,
+)
 from digitrec.errors import EmptyDrawingError, ImageError
 from digitrec.imageops import distance_to_background, label_blobs, max_filter3, smooth_background
 
 __all__ = [
     "DigitGeometry", "Preprocessed", "PreprocessOptions", "box_in_input",
-    "estimate_stroke", "ink_mask", "mnist_from_ink", "reduced_for_analysis", "to_mnist",
+    "estimate_stroke", "ink_mask", "mnist_from_ink", "reduced_for_analysis", "to_mnist", "to_mnist_candidates",
 ]
 
-DARK_ON_LIGHT = "dark-on-light"
-LIGHT_ON_DARK = "light-on-dark"
 _LEVELS = np.arange(256, dtype=np.float32)  # the 8-bit grey levels, as a lookup table
-_LEVELS_F64 = _LEVELS.astype(np.float64)  # ...for sums of levels (Otsu)
 _WHOLE_LEVELS = np.arange(256)  # ...as integers, for distances between levels
+# The largest blob of a drawing holds a good share of its ink, even in a line of 32 digits;
+# noise scatters it over thousands of specks.
+_NOISE_SHARE = 0.01
 WORK_FACTOR = 5  # one digit is reshaped at 5x its output size, where strokes are many pixels wide
 
 
@@ -90,13 +101,55 @@ class Preprocessed:
 def to_mnist(gray: np.ndarray, options: PreprocessOptions = PreprocessOptions()) -> Preprocessed:
     """Any-size grayscale image of one digit -> MNIST-like (28, 28) uint8 plus geometry.
 
+    The likelier reading where the polarity is in doubt (see to_mnist_candidates).
     Raises EmptyDrawingError when there is no ink (blank, uniform, noise, specks).
     """
+    return next(_candidates(gray, options))
+
+
+def to_mnist_candidates(
+    gray: np.ndarray, options: PreprocessOptions = PreprocessOptions()
+) -> list[Preprocessed]:
+    """Every plausible reading of one digit's image, the likelier first: to_mnist's result, then another.
+
+    One reading when the polarity is clear; two, dark ink on light paper and
+    light on dark, when it is not (an image cropped so close that strokes cover
+    much of its border: is a marker 0's hole the paper or the ink?). A model
+    can choose between them by how sure it is of each.
+    Raises EmptyDrawingError when neither reading finds ink.
+    """
+    return list(_candidates(gray, options))
+
+
+def _candidates(gray: np.ndarray, options: PreprocessOptions) -> Iterator[Preprocessed]:
+    """Yields each reading that finds a digit, in order; raises EmptyDrawingError if none does."""
     values = _as_gray(gray)
     if (laid_out := _already_mnist(values, options)) is not None:
-        return laid_out
+        yield laid_out
+        return
     work, factor = reduced_for_analysis(values, options.max_side)
-    found = _find_ink(work, options)
+    for found in _inks(work, options):
+        yield _placed(found, factor, values.shape, options)
+
+
+def _inks(values: np.ndarray, options: PreprocessOptions) -> Iterator[_Ink]:
+    """The ink of each reading of a uint8 image that has any, likelier first; EmptyDrawingError if none."""
+    counts = _histogram(values)
+    empty, found = None, False
+    for reading in readings(values, counts, options.min_contrast):
+        try:
+            ink = _find_ink(values, counts, reading, options)
+        except EmptyDrawingError as error:
+            empty = empty or error
+            continue
+        found = True
+        yield ink
+    if not found:
+        raise empty or EmptyDrawingError("no digit found: the image is blank; draw a digit")
+
+
+def _placed(found: _Ink, factor: int, shape: tuple[int, int], options: PreprocessOptions) -> Preprocessed:
+    """The ink found in an image reduced by `factor` from `shape`, placed MNIST-style."""
     # The window's ink: no image-sized float arrays. With no specks dropped, the
     # window is exactly the ink's box, so there is nothing to crop.
     if found.strokes.region is None:
@@ -105,7 +158,7 @@ def to_mnist(gray: np.ndarray, options: PreprocessOptions = PreprocessOptions())
         digit = mnist_from_ink(found.ink, options)
     x0, y0, x1, y1 = digit.bbox
     top, left = found.window[0].start, found.window[1].start
-    bbox = box_in_input((x0 + left, y0 + top, x1 + left, y1 + top), factor, values.shape)
+    bbox = box_in_input((x0 + left, y0 + top, x1 + left, y1 + top), factor, shape)
     return Preprocessed(
         image=digit.image, bbox=bbox, polarity=found.polarity, scale=digit.scale / factor,
         stroke_px=digit.stroke_px * factor, shift=digit.shift, photo=found.photo,
@@ -196,7 +249,7 @@ def ink_mask(
     ink, background exactly 0, anti-aliased edges kept), mask is the (H, W) bool
     core of the strokes with specks removed. Raises EmptyDrawingError if no ink.
     """
-    found = _find_ink(gray, options)
+    found = next(_inks(_as_gray(gray), options))  # the likelier reading
     ink = np.zeros(found.shape, dtype=np.float32)
     mask = np.zeros(found.shape, dtype=bool)
     ink[found.window] = found.ink
@@ -221,18 +274,16 @@ class _Ink:
         return self.strokes.core()
 
 
-def _find_ink(gray: np.ndarray, options: PreprocessOptions) -> _Ink:
-    """Everything ink_mask does, kept to the window with ink.
+def _find_ink(values: np.ndarray, counts: np.ndarray, reading: Reading, options: PreprocessOptions) -> _Ink:
+    """Everything ink_mask does for one reading of a uint8 image with histogram `counts`, kept to
+    the window with ink.
 
     Statistics come from 256-bin histograms of 8-bit grey levels, and only the
     window is ever converted to float: an image-sized float array per step would
     cost more than all the arithmetic (fresh large arrays mean page faults).
     """
-    values = _as_gray(gray)  # (H, W) uint8
-    background = _median(np.bincount(_frame(values), minlength=256))
-    counts = _histogram(values)
-    polarity = _polarity(counts, background)
-    dark_ink = polarity == DARK_ON_LIGHT
+    background = reading.background
+    dark_ink = reading.polarity == DARK_ON_LIGHT
     if dark_ink:
         # MNIST is white ink on black; measure everything as "brighter = more ink".
         counts, background = counts[::-1], 255 - background
@@ -240,21 +291,32 @@ def _find_ink(gray: np.ndarray, options: PreprocessOptions) -> _Ink:
         # A clean canvas: contrast is the distance from the background level, so its
         # histogram is the image's, shifted, and only the window needs computing.
         contrast_counts = _shifted(counts, background)
-        high, low = _thresholds(contrast_counts, options.min_contrast)
+        high, low = _thresholds(contrast_counts, options.min_contrast, dense=reading.split is not None)
         window = _window(_contrast_above(values, background, low, dark_ink))
         part = _canvas_contrast(values[window], background, dark_ink)
         photo = False
     else:
-        contrast = _flatten(255 - values if dark_ink else values)
+        contrast = _photo_contrast(values, reading)
         contrast_counts = _histogram(contrast)
-        high, low = _thresholds(contrast_counts, options.min_contrast)
+        high, low = _thresholds(contrast_counts, options.min_contrast, dense=reading.split is not None)
         window = _window(contrast > low)
         part = contrast[window]
         photo = True
     # Every pixel above `low` lies in the window, so the image's contrast histogram
     # above `low` is the window's: the strokes' statistics come from it for free.
     strokes = _strokes(part, contrast_counts, high, low, options, values.shape)
-    return _Ink(values.shape, window, _soft_ink(strokes), strokes, polarity, photo)
+    return _Ink(values.shape, window, _soft_ink(strokes), strokes, reading.polarity, photo)
+
+
+def _photo_contrast(values: np.ndarray, reading: Reading) -> np.ndarray:
+    """How far each pixel of a photo stands out from the paper under it, towards the ink (uint8)."""
+    dark_ink = reading.polarity == DARK_ON_LIGHT
+    if reading.split is None:  # a margin of paper all round: the usual smooth background will do
+        return _flatten(255 - values if dark_ink else values)
+    paper = values > reading.split if dark_ink else values <= reading.split
+    level = paper_background(values, paper, reading.background)
+    difference = level - values if dark_ink else values - level
+    return np.rint(np.clip(difference, 0.0, 255.0)).astype(np.uint8)
 
 
 def _histogram(values: np.ndarray) -> np.ndarray:
@@ -329,38 +391,6 @@ def _as_gray(gray: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.nan_to_num(values.astype(np.float64))), 0, 255).astype(np.uint8)
 
 
-def _frame(values: np.ndarray) -> np.ndarray:
-    """Pixels of a border 3% of the shorter side wide: almost always background."""
-    k = max(1, round(0.03 * min(values.shape)))
-    edges = (values[:k], values[-k:], values[:, :k], values[:, -k:])
-    return np.concatenate([edge.ravel() for edge in edges])
-
-
-def _median(counts: np.ndarray) -> int:
-    """The (lower) median level of a histogram of whole levels."""
-    return _median_of_cumulative(np.cumsum(counts))
-
-
-def _median_of_cumulative(cumulative: np.ndarray) -> int:
-    """The (lower) median level of a histogram, from its cumulative sum."""
-    return int(np.searchsorted(cumulative, (cumulative[-1] + 1) // 2))
-
-
-def _polarity(counts: np.ndarray, background: int) -> str:
-    """Ink is whatever lies furthest from the background level, on either side.
-
-    Comparing extremes (not the background level against mid-grey) also works
-    for dim photos, where paper may be darker than mid-grey but ink darker still.
-    The 0.01% tails ignore a few hot pixels yet still see a tiny thin digit.
-    """
-    cumulative = np.cumsum(counts)
-    darkest = int(np.searchsorted(cumulative, 1e-4 * cumulative[-1], side="right"))
-    brightest = int(np.searchsorted(cumulative, (1 - 1e-4) * cumulative[-1], side="left"))
-    if background - darkest == brightest - background:  # uniform: no ink either way
-        return DARK_ON_LIGHT if background >= 128 else LIGHT_ON_DARK
-    return DARK_ON_LIGHT if background - darkest > brightest - background else LIGHT_ON_DARK
-
-
 def _is_flat(counts: np.ndarray, background: int, flat_fraction: float) -> bool:
     """A drawn canvas has most pixels at exactly its background level; a photo does not."""
     return float(counts[max(0, background - 3) : background + 4].sum()) >= flat_fraction * float(counts.sum())
@@ -381,32 +411,24 @@ def _flatten(values: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(values - _resize(background, (width, height)), 0.0, 255.0)).astype(np.uint8)
 
 
-def _thresholds(counts: np.ndarray, min_contrast: float) -> tuple[float, float]:
+def _thresholds(counts: np.ndarray, min_contrast: float, dense: bool = False) -> tuple[float, float]:
     """(high, low) from the contrast histogram: stroke cores exceed high; soft edges and faint parts exceed low.
 
     high is Otsu's threshold, but never inside the noise (median + 5 robust sigmas)
     and never below min_contrast, so blank paper and pure noise give no ink.
+    The noise is the paper's: in an image cropped close to dense ink (`dense`: its
+    paper was told from its ink by their two modes), whose median may be ink, the
+    noise comes from the levels below Otsu's threshold only.
     """
     cumulative = np.cumsum(counts)  # Otsu needs it too
-    median = _median_of_cumulative(cumulative)
-    deviations = np.bincount(np.abs(_WHOLE_LEVELS - median), weights=counts)
-    sigma = 1.4826 * _median(deviations)
+    split = otsu(counts, cumulative)
+    paper = np.where(_WHOLE_LEVELS < split, counts, 0) if dense else counts
+    median = median_level(paper)
+    deviations = np.bincount(np.abs(_WHOLE_LEVELS - median), weights=paper)
+    sigma = 1.4826 * median_level(deviations)
     noise = median + 5.0 * sigma
-    high = max(_otsu(counts, cumulative), noise, min_contrast)
+    high = max(split, noise, min_contrast)
     return high, max(noise, 0.25 * min_contrast)
-
-
-def _otsu(counts: np.ndarray, cumulative: np.ndarray) -> float:
-    """Otsu's threshold of a histogram of whole levels (and its cumulative sum).
-
-    Level t + 0.5 splits [0..t] from the rest; the between-class variance is
-    computed on counts, not probabilities (a constant factor, same maximum).
-    """
-    below = cumulative.astype(np.float64)  # pixels at or below each level
-    mass = np.cumsum(counts * _LEVELS_F64)  # their summed levels
-    total, total_mass = below[-1], mass[-1]
-    between = (total_mass * below - total * mass) ** 2 / np.maximum(below * (total - below), 1e-12)
-    return float(np.argmax(between[:-1])) + 0.5
 
 
 @dataclass(frozen=True)
@@ -453,6 +475,8 @@ def _strokes(
         sizes[0] = 0
         if count == 0 or sizes.max() == 0:
             raise EmptyDrawingError(blank)
+        if sizes.max() < _NOISE_SHARE * sizes.sum():  # dust all over and no stroke: noise
+            raise EmptyDrawingError(blank.replace("(no ink", "(only noise, no ink"))
         keep = sizes >= options.speck_ratio * sizes.max()  # lookup table: label -> a stroke
         keep[0] = False
         region = np.take(keep, labels)
