@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from digitrec.imageops import (
-    bounding_boxes, distance_to_background, grow_labels, label_blobs, max_filter3, smooth_background,
+    block_any, bounding_boxes, distance_to_background, grow_labels, label_blobs, max_filter3, smooth_background,
 )  # fmt: skip
 
 EIGHT = np.ones((3, 3), dtype=bool)
@@ -91,3 +91,13 @@ def test_background_estimate_follows_a_gradient_not_the_ink():
 @pytest.mark.parametrize("window", [3, 16, 17])
 def test_background_of_flat_paper_is_the_paper(window):
     assert np.allclose(smooth_background(np.full((40, 50), 200.0, dtype=np.float32), window), 200.0, atol=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(masks, st.integers(1, 6))
+def test_block_any_is_any_over_each_block(mask, factor):
+    height, width = -(-mask.shape[0] // factor) * factor, -(-mask.shape[1] // factor) * factor
+    padded = np.zeros((height, width), dtype=bool)
+    padded[: mask.shape[0], : mask.shape[1]] = mask  # partial blocks at the edges count too
+    expected = padded.reshape(height // factor, factor, width // factor, factor).any(axis=(1, 3))
+    assert np.array_equal(block_any(mask, factor), expected)

@@ -139,3 +139,58 @@ def test_part_much_shorter_than_the_line_is_not_offered_as_a_digit():
     height = blob.choices[0][0].box[3] - blob.choices[0][0].box[1]
     for choice in blob.choices:  # the bowl alone would read as a confident "0"
         assert all(c.box[3] - c.box[1] >= 0.7 * height for c in choice)
+
+
+# --- printed structure: comb fields and ruled lines are not digits --------------------------------
+
+
+def comb_field(tiles: list[np.ndarray], style: str, level: int, cell: int = 150) -> tuple[np.ndarray, np.ndarray]:
+    """Digits written one per cell of a printed comb field, and the same digits on plain paper.
+
+    "boxes": a row of boxes sharing their sides; "ticks": a baseline with a short tick between cells.
+    Returns (with the comb, without it), both dark on light paper.
+    """
+    height, margin = 140, 12
+    paper = np.full((height + 2 * margin, len(tiles) * cell + 2 * margin), 245, np.float32)
+    ink = np.zeros_like(paper)
+    for k, t in enumerate(tiles):
+        x, y = margin + k * cell + (cell - t.shape[1]) // 2, margin + (height - t.shape[0]) // 2
+        ink[y : y + t.shape[0], x : x + t.shape[1]] = np.maximum(ink[y : y + t.shape[0], x : x + t.shape[1]], t / 255)
+    lines = Image.new("L", (paper.shape[1], paper.shape[0]), 0)
+    draw = ImageDraw.Draw(lines)
+    right, bottom = margin + len(tiles) * cell, margin + height
+    if style == "boxes":
+        draw.rectangle([margin, margin, right, bottom], outline=255, width=3)
+        for k in range(1, len(tiles)):
+            draw.line([(margin + k * cell, margin), (margin + k * cell, bottom)], fill=255, width=3)
+    else:
+        draw.line([(margin, bottom), (right, bottom)], fill=255, width=3)
+        for k in range(len(tiles) + 1):
+            draw.line([(margin + k * cell, bottom - 35), (margin + k * cell, bottom)], fill=255, width=3)
+    printed = np.asarray(lines, np.float32) / 255
+    clean = paper * (1 - ink) + 20 * ink
+    combed = (paper * (1 - printed) + level * printed) * (1 - ink) + 20 * ink
+    return combed.round().astype(np.uint8), clean.round().astype(np.uint8)
+
+
+@pytest.mark.parametrize("style", ["boxes", "ticks"])
+@pytest.mark.parametrize("level", [40, 185], ids=["black", "light-blue"])
+def test_a_comb_field_gives_one_blob_per_digit(mnist, style, level):
+    """Box sides and ticks are not read as 1s; the digits come out as on plain paper."""
+    tiles = [tile(mnist.test.images[i]) for i in (0, 2, 1, 3)]  # 7 1 2 0: a 1 among the box sides
+    combed, clean = comb_field(tiles, style, level)
+    blobs, expected = segment_line(combed), segment_line(clean)
+    assert len(blobs) == len(expected) == 4
+    for blob, reference in zip(blobs, expected, strict=True):
+        got, want = blob.choices[0][0].image.astype(float), reference.choices[0][0].image.astype(float)
+        assert np.corrcoef(got.ravel(), want.ravel())[0, 1] > 0.9
+
+
+def test_a_line_written_on_ruled_paper(mnist):
+    tiles = [tile(mnist.test.images[i]) for i in (0, 1, 2, 3, 4)]
+    gray = line(tiles, [20, 25, 15, 30]).astype(np.float32)
+    for y in (8, 60, 112):  # rules through the digits and above them, across the whole line
+        gray[y : y + 2] = np.minimum(gray[y : y + 2], 60)
+    crops = split_digits(gray.astype(np.uint8))
+    assert len(crops) == 5
+    assert all(c.box[3] - c.box[1] < 0.9 * gray.shape[0] for c in crops)  # no digit runs along a rule

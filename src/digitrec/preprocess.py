@@ -38,6 +38,7 @@ from digitrec.background import (
 )
 from digitrec.errors import EmptyDrawingError, ImageError
 from digitrec.imageops import distance_to_background, label_blobs, max_filter3, smooth_background
+from digitrec.rules import printed_lines
 
 __all__ = [
     "DigitGeometry", "Preprocessed", "PreprocessOptions", "box_in_input",
@@ -302,6 +303,9 @@ def _find_ink(values: np.ndarray, counts: np.ndarray, reading: Reading, options:
         window = _window(contrast > low)
         part = contrast[window]
         photo = True
+    part, contrast_counts, high, window = _without_printed_lines(
+        part, contrast_counts, high, low, window, values.shape, options.min_contrast, reading.split is not None
+    )
     # Every pixel above `low` lies in the window, so the image's contrast histogram
     # above `low` is the window's: the strokes' statistics come from it for free.
     strokes = _strokes(part, contrast_counts, high, low, options, values.shape)
@@ -317,6 +321,29 @@ def _photo_contrast(values: np.ndarray, reading: Reading) -> np.ndarray:
     level = paper_background(values, paper, reading.background)
     difference = level - values if dark_ink else values - level
     return np.rint(np.clip(difference, 0.0, 255.0)).astype(np.uint8)
+
+
+def _without_printed_lines(
+    part: np.ndarray, contrast_counts: np.ndarray, high: float, low: float,
+    window: tuple[slice, slice], image_shape: tuple[int, int], min_contrast: float, dense: bool,
+) -> tuple[np.ndarray, np.ndarray, float, tuple[slice, slice]]:
+    """The window's contrast with printed lines (rules, grids, boxes) cleared, and what depends on it.
+
+    Returns (part, contrast_counts, high, window): the histogram adjusted for the
+    cleared pixels, the stroke threshold recomputed without the lines, and the
+    window shrunk to what is left above `low` (unchanged, so that every pixel
+    above it stays in the window).
+    """
+    lines = printed_lines(part, low, high, image_shape, (window[0].start, window[1].start))
+    if lines is None:
+        return part, contrast_counts, high, window
+    cleaned = np.where(lines, np.uint8(0), part)
+    contrast_counts = contrast_counts - _histogram(part) + _histogram(cleaned)
+    high = max(_thresholds(contrast_counts, min_contrast, dense)[0], low)
+    rows, cols = _window(cleaned > low)
+    inner = (slice(window[0].start + rows.start, window[0].start + rows.stop),
+             slice(window[1].start + cols.start, window[1].start + cols.stop))  # fmt: skip
+    return cleaned[rows, cols], contrast_counts, high, inner
 
 
 def _histogram(values: np.ndarray) -> np.ndarray:
