@@ -22,7 +22,9 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def client(settings):
+    """A visitor: the page gave it its visitor cookie, which it sends with every request, as a browser does."""
     with TestClient(create_app(settings), base_url="http://localhost") as test_client:
+        test_client.get("/")
         yield test_client
 
 

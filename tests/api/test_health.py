@@ -11,6 +11,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from digitrec.api import Settings, create_app
+from digitrec.api.visitors import VISITOR_COOKIE, new_visitor_id, owner_of
 from digitrec.history import HistoryStore, NewPrediction
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -20,12 +21,12 @@ def _client(database_url: str | None = None, **settings) -> TestClient:
     return TestClient(create_app(Settings(database_url=database_url, **settings)), base_url="http://localhost")
 
 
-def _with_rows(path, count: int = 3) -> None:
-    """A history file with `count` predictions in it."""
+def _with_rows(path, count: int = 3, owner: str | None = None) -> None:
+    """A history file with `count` predictions of `owner` in it."""
     with HistoryStore(f"sqlite:///{path}") as store:
         store.add_many([NewPrediction(source="api", kind="digit", answer="7", confidence=0.9,
                                       probabilities=[0.1] * 10, model_name="m", model_version="v",
-                                      preprocessed_png=b"png", thumbnail_png=b"png")] * count)  # fmt: skip
+                                      preprocessed_png=b"png", thumbnail_png=b"png", owner=owner)] * count)  # fmt: skip
 
 
 def _predict(client: TestClient, digit_png) -> dict:
@@ -84,8 +85,10 @@ def test_a_file_that_is_not_a_database_is_failing_with_no_path(tmp_path, digit_p
 def test_an_existing_read_only_database_can_be_read_and_says_predictions_are_not_saved(tmp_path, digit_png):
     # mode=ro is enforced by SQLite itself, so the file is read-only even to root (unlike chmod).
     path = tmp_path / "h.sqlite3"
-    _with_rows(path)
+    visitor = new_visitor_id()
+    _with_rows(path, owner=owner_of(visitor))
     with _client(f"sqlite:///file:{path}?mode=ro&uri=true") as client:
+        client.cookies.set(VISITOR_COOKIE, visitor)
         health = client.get("/api/health").json()
         listing = client.get("/api/history")
         assert _predict(client, digit_png)["saved"] is False

@@ -17,6 +17,7 @@ def history_client(request, tmp_path):
     else:
         url = request.getfixturevalue("fresh_postgres_url")
     with TestClient(create_app(Settings(database_url=url)), base_url="http://localhost") as client:
+        client.get("/")  # the page's visitor cookie: these are the visitor's own items
         yield client
 
 

@@ -65,6 +65,7 @@ def test_concurrent_requests_each_get_their_own_answer_and_history_item(settings
         results: list[dict] = [{}] * len(images)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            await client.get("/")  # a visitor, whose history lists their items
 
             async def send(i: int) -> None:
                 png, _label = images[i]

@@ -55,7 +55,8 @@ def test_redirects_name_no_host(client):
 
 @pytest.mark.parametrize("method, path", [("POST", "/api/predict"), ("POST", "/predict"), ("POST", "/api/read"),
                                           ("POST", "/api/predict/batch"), ("POST", "/api/history/1/feedback"),
-                                          ("DELETE", "/api/history/1")])  # fmt: skip
+                                          ("DELETE", "/api/history/1"), ("DELETE", "/api/history"),
+                                          ("DELETE", "/api/admin/history/1")])  # fmt: skip
 def test_a_cross_site_browser_request_is_refused(client, method, path):
     for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},
                     {"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://localhost.evil.example"}):  # fmt: skip

@@ -9,20 +9,23 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from digitrec import __version__
-from digitrec.api import compat, history_routes, routes
+from digitrec.api import admin_routes, compat, history_routes, routes
 from digitrec.api.context import AppContext
 from digitrec.api.docs import install_docs
 from digitrec.api.errors import install_error_handlers
 from digitrec.api.guards import BodyGuard
+from digitrec.api.ratelimit import ClientLimits, RateLimit
 from digitrec.api.security import CrossSiteGuard, SecurityHeaders
 from digitrec.api.settings import Settings
+from digitrec.api.visitors import give_visitor_id
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.start()
         yield
         ctx.release()
 
@@ -48,25 +52,32 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     )  # fmt: skip
     app.state.context = ctx
     install_error_handlers(app)
-    _add_middleware(app, settings)
+    _add_middleware(app, settings, ctx.limits)
     app.include_router(routes.router)
     app.include_router(history_routes.router)
+    app.include_router(admin_routes.router)
     app.include_router(compat.router)
     install_docs(app)
     _mount_page(app)
     return app
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
+def _add_middleware(app: FastAPI, settings: Settings, limits: ClientLimits | None) -> None:
     """The layers around the routes, innermost first (each add_middleware wraps the ones before)."""
     app.add_middleware(BodyGuard, max_bytes=request_body_limit(settings), timeout_s=settings.body_timeout_s)
     app.add_middleware(CrossSiteGuard, trusted_origins=settings.cors_origins)
+    if limits is not None:  # inside CORS, so that a page of another origin can read a 429
+        app.add_middleware(RateLimit, limits=limits)
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=True,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"], allow_headers=["*"],
     )  # fmt: skip
     hosts = ["*"] if "*" in settings.allowed_hosts else list(settings.served_hosts)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False)
+    if settings.forwarded_allow_ips:
+        # uvicorn's own handling of X-Forwarded-For and -Proto, here in the app so that every
+        # way of serving it (digitrec serve, workers, tests) trusts the same proxies.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
     app.add_middleware(SecurityHeaders)
 
 
@@ -114,5 +125,8 @@ def _mount_page(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=pages), name="static")
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(pages / "index.html")
+    def page(request: Request) -> FileResponse:
+        # The visitor id comes with the page; no-store keeps any cache from handing one to another visitor.
+        response = FileResponse(pages / "index.html", headers={"Cache-Control": "no-store"})
+        give_visitor_id(request, response)
+        return response

@@ -13,6 +13,7 @@ from digitrec.api.context import ContextDep
 from digitrec.api.errors import ERROR_RESPONSES
 from digitrec.api.payload import ImagePayload, data_url_from_text, read_body, read_image_payload
 from digitrec.api.routes import predict_payload
+from digitrec.api.visitors import request_owner
 from digitrec.imaging import decode_data_url
 
 router = APIRouter(tags=["compatibility"])
@@ -38,12 +39,13 @@ async def seed_predict(request: Request, ctx: ContextDep) -> JSONResponse | Plai
     """Seed-compatible prediction: JSON with `predicted_digit` for uploads, plain text for data URLs."""
     ctx.ensure_model()
     limit = ctx.settings.max_upload_bytes
+    owner = request_owner(request)  # read here, not declared: the seed contract's schema stays as it was
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         payload = await read_image_payload(request, limit)
-        result = await predict_payload(ctx, payload)
+        result = await predict_payload(ctx, payload, owner)
         body = result.model_dump(mode="json", exclude=NOT_IN_SEED_CONTRACT)
         return JSONResponse({"predicted_digit": result.digit, **body})
     text = (await read_body(request, limit)).decode("utf-8", errors="replace")
     data = decode_data_url(data_url_from_text(text))
-    result = await predict_payload(ctx, ImagePayload(data, "draw"))
+    result = await predict_payload(ctx, ImagePayload(data, "draw"), owner)
     return PlainTextResponse(str(result.digit))

@@ -11,7 +11,10 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Request
 
+from digitrec.api.admin import AdminToken
+from digitrec.api.housekeeping import Housekeeper
 from digitrec.api.microbatch import MicroBatcher
+from digitrec.api.ratelimit import ClientLimits
 from digitrec.api.settings import Settings
 from digitrec.backends import ModelInfo
 from digitrec.errors import (
@@ -62,12 +65,22 @@ class AppContext:
     model_error: str | None
     store: HistoryStore | None
     history_error: str | None
+    admin: AdminToken = field(default_factory=AdminToken)  # default: admin operations off
+    limits: ClientLimits | None = None  # None: no rate limit
     _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
-    _answers: MicroBatcher[tuple[PreparedInput, str], Answer] | None = field(default=None, init=False, repr=False)
+    _answers: MicroBatcher[tuple[PreparedInput, str, str | None], Answer] | None = field(
+        default=None, init=False, repr=False
+    )
+    _housekeeper: Housekeeper | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
-        """Load the model and open the history; a failure of either is kept, not raised."""
+        """Load the model and open the history; a failure of either is kept, not raised.
+
+        A bad admin token setting is raised (ConfigError): the operator asked
+        for admin operations and would not get them.
+        """
+        admin = AdminToken.from_settings(settings)
         loaded, model_error = None, None
         try:
             loaded = Recognizer(RecognizerConfig(
@@ -88,7 +101,9 @@ class AppContext:
             except DigitrecError as exc:
                 history_error = str(exc)
                 log.error("history unavailable, predictions will not be saved: %s", exc)
-        return cls(settings, loaded, model_error, store, history_error)
+        items = settings.rate_limits()
+        limits = ClientLimits(items, store) if items else None
+        return cls(settings, loaded, model_error, store, history_error, admin, limits)
 
     @property
     def recognizer(self) -> Recognizer:
@@ -160,8 +175,8 @@ class AppContext:
         prepared = to_mnist(gray, self.recognizer.config.preprocess)
         return PreparedInput(prepared, thumbnail_png(gray) if self.store is not None else None)
 
-    async def answer(self, ready: PreparedInput, source: str) -> Answer:
-        """Recognise and record one prepared image, on the answering thread, off the event loop.
+    async def answer(self, ready: PreparedInput, source: str, owner: str | None = None) -> Answer:
+        """Recognise and record one prepared image (as `owner`'s), on the answering thread, off the event loop.
 
         That thread takes every request waiting (up to ANSWER_BATCH) at once:
         one ONNX Runtime call, one history transaction, one wake-up of the event
@@ -171,14 +186,15 @@ class AppContext:
         """
         if self._answers is None:
             self._answers = MicroBatcher(self._answer_batch, ANSWER_BATCH, "answers")
-        return await self._answers.submit((ready, source))
+        return await self._answers.submit((ready, source, owner))
 
-    def _answer_batch(self, requests: list[tuple[PreparedInput, str]]) -> list[Answer]:
-        predictions = self.recognizer.predict_prepared([ready.prepared for ready, _source in requests])
+    def _answer_batch(self, requests: list[tuple[PreparedInput, str, str | None]]) -> list[Answer]:
+        predictions = self.recognizer.predict_prepared([ready.prepared for ready, _source, _owner in requests])
         pngs = [encode_png(prediction.image) for prediction in predictions]
-        digits = [(source, ready.thumbnail_png, prediction, png)  # prepare() made thumbnails when history is on
-                  for (ready, source), prediction, png in zip(requests, predictions, pngs, strict=True)]  # fmt: skip
-        recorded = record_digits(self.store, self.model_info, digits)
+        answered = zip(requests, predictions, pngs, strict=True)
+        # prepare() made the thumbnails when history is on
+        digits = [(source, ready.thumbnail_png, prediction, png) for (ready, source, _), prediction, png in answered]
+        recorded = record_digits(self.store, self.model_info, digits, owners=[owner for *_, owner in requests])
         return [Answer(*parts) for parts in zip(predictions, pngs, recorded, strict=True)]
 
     async def recognise(self, work: Callable[..., T], *args: Any) -> T:
@@ -192,8 +208,21 @@ class AppContext:
             self._limiter = anyio.CapacityLimiter(self.settings.concurrency)
         return await anyio.to_thread.run_sync(functools.partial(work, *args), limiter=self._limiter)
 
+    def start(self) -> None:
+        """At server start: the housekeeping thread, when there is something to expire (see housekeeping.py)."""
+        store = self.store
+        if store is None or store.read_only or (self.settings.history_days is None and self.limits is None):
+            return
+        if self._housekeeper is None:
+            self._housekeeper = Housekeeper(store, self.settings.history_days)
+        self._housekeeper.start()
+
     def release(self) -> None:
         """At server shutdown: finish queued batches, hand pooled connections back (the app may start again)."""
+        if self._housekeeper is not None:
+            self._housekeeper.stop()
+        if self.limits is not None:
+            self.limits.close()
         if self._answers is not None:
             self._answers.close()
         if self.store is not None:

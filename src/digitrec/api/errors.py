@@ -13,6 +13,19 @@ from digitrec import errors
 
 log = logging.getLogger(__name__)
 
+
+class AdminError(errors.DigitrecError):
+    """A request for an admin operation, refused (see digitrec.api.admin)."""
+
+
+class AdminOffError(AdminError):
+    """No admin token is configured, so there are no admin operations."""
+
+
+class AdminTokenError(AdminError):
+    """The request did not present the admin token."""
+
+
 # Most specific first: the first class in an error's MRO that is listed wins.
 STATUS: dict[type[errors.DigitrecError], int] = {
     errors.ImageTooLargeError: 413,
@@ -27,7 +40,13 @@ STATUS: dict[type[errors.DigitrecError], int] = {
     errors.HistoryInputError: 422,
     errors.HistoryUnavailableError: 503,
     errors.ModelUnavailableError: 503,
+    AdminOffError: 404,
+    AdminTokenError: 401,
     errors.DigitrecError: 400,
+}
+# Headers that go with an error's status.
+HEADERS: dict[type[errors.DigitrecError], dict[str, str]] = {
+    AdminTokenError: {"WWW-Authenticate": 'Bearer realm="digitrec admin"'},
 }
 
 ERROR_RESPONSES: dict[int | str, dict] = {
@@ -74,7 +93,8 @@ def install_error_handlers(app: FastAPI) -> None:
         status = status_for(exc)
         if status >= 500:
             log.warning("%s %s -> %d: %s", request.method, request.url.path, status, exc)
-        return JSONResponse({"detail": public_detail(str(exc))}, status_code=status)
+        headers = HEADERS.get(type(exc))
+        return JSONResponse({"detail": public_detail(str(exc))}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,6 +11,7 @@ from digitrec.api.context import AppContext, ContextDep, PreparedInput
 from digitrec.api.errors import ERROR_RESPONSES, public_detail, status_for
 from digitrec.api.payload import ImagePayload, read_files, read_image_payload
 from digitrec.api.schemas import BatchItemOut, BatchOut, HealthOut, ModelOut, PredictionOut, ReadingOut
+from digitrec.api.visitors import OwnerDep
 from digitrec.errors import DigitrecError, HistoryError
 from digitrec.imaging import decode_image, encode_png
 from digitrec.recording import record_digits, record_line
@@ -52,21 +53,21 @@ BATCH_BODY = {
 }
 
 
-async def predict_payload(ctx: AppContext, payload: ImagePayload) -> PredictionOut:
-    """Decode and preprocess, then recognise and record off the event loop (see AppContext.answer)."""
+async def predict_payload(ctx: AppContext, payload: ImagePayload, owner: str | None) -> PredictionOut:
+    """Decode and preprocess, then recognise and record as `owner`'s, off the event loop (see AppContext.answer)."""
     started = time.perf_counter()
     ready = await ctx.prepare(payload.data)
-    answer = await ctx.answer(ready, payload.source)
+    answer = await ctx.answer(ready, payload.source, owner)
     elapsed_ms = 1000 * (time.perf_counter() - started)
     return PredictionOut.of(answer.prediction, ctx.model_info, elapsed_ms, answer.recorded, answer.preprocessed_png)
 
 
-def read_payload(ctx: AppContext, payload: ImagePayload) -> ReadingOut:
+def read_payload(ctx: AppContext, payload: ImagePayload, owner: str | None) -> ReadingOut:
     started = time.perf_counter()
     gray = decode_image(payload.data, ctx.recognizer.config.limits)
     reading = ctx.recognizer.read_array(gray)
     elapsed_ms = 1000 * (time.perf_counter() - started)
-    recorded = record_line(ctx.store, payload.source, gray, reading, ctx.model_info)
+    recorded = record_line(ctx.store, payload.source, gray, reading, ctx.model_info, owner)
     return ReadingOut.of(reading, ctx.model_info, elapsed_ms, recorded)
 
 
@@ -76,23 +77,25 @@ def json_response(body: BaseModel) -> Response:
 
 
 @router.post("/predict", response_model=PredictionOut, responses=ERROR_RESPONSES, openapi_extra=IMAGE_BODY)
-async def predict(request: Request, ctx: ContextDep) -> Response:
+async def predict(request: Request, ctx: ContextDep, owner: OwnerDep) -> Response:
     """Recognise one digit: multipart field `file`, or JSON `{"image": "data:image/png;base64,..."}`."""
     ctx.ensure_model()  # 503 before reading a large body when no model is loaded
     payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
-    return json_response(await predict_payload(ctx, payload))
+    return json_response(await predict_payload(ctx, payload, owner))
 
 
 @router.post("/predict/batch", response_model=BatchOut, responses=ERROR_RESPONSES, openapi_extra=BATCH_BODY)
-async def predict_batch(request: Request, ctx: ContextDep) -> Response:
+async def predict_batch(request: Request, ctx: ContextDep, owner: OwnerDep) -> Response:
     """Several images (multipart fields `files`); results in the same order, each with its own outcome."""
     ctx.ensure_model()
     files = await read_files(request, ctx.settings.max_upload_bytes, ctx.settings.max_batch)
     ctx.check_batch_pixels(data for _filename, data in files if not isinstance(data, Exception))
-    return json_response(BatchOut(results=await ctx.recognise(_predict_each, ctx, files)))
+    return json_response(BatchOut(results=await ctx.recognise(_predict_each, ctx, files, owner)))
 
 
-def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Exception]]) -> list[BatchItemOut]:
+def _predict_each(
+    ctx: AppContext, files: list[tuple[str | None, bytes | Exception]], owner: str | None
+) -> list[BatchItemOut]:
     """Each image decoded and prepared on its own (its errors are its own), then one model call.
 
     One at a time: only the 28x28 result and the thumbnail of an image are kept
@@ -114,7 +117,7 @@ def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Excepti
     pngs = [encode_png(item.prepared.image) for item in ready]
     digits = [("api", item.thumbnail_png, prediction, png)
               for item, prediction, png in zip(ready, predictions, pngs, strict=True)]  # fmt: skip
-    recorded = record_digits(ctx.store, ctx.model_info, digits)  # one transaction for the whole batch
+    recorded = record_digits(ctx.store, ctx.model_info, digits, [owner] * len(digits))  # one transaction
     answers = iter(zip(predictions, pngs, recorded, strict=True))
     results = []
     for (filename, _data), outcome in zip(files, outcomes, strict=True):
@@ -129,11 +132,11 @@ def _predict_each(ctx: AppContext, files: list[tuple[str | None, bytes | Excepti
 
 
 @router.post("/read", response_model=ReadingOut, responses=ERROR_RESPONSES, openapi_extra=IMAGE_BODY)
-async def read(request: Request, ctx: ContextDep) -> Response:
+async def read(request: Request, ctx: ContextDep, owner: OwnerDep) -> Response:
     """Read a line of digits ("2025", a phone number): the string, per-digit boxes and confidences."""
     ctx.ensure_model()
     payload = await read_image_payload(request, ctx.settings.max_upload_bytes)
-    return json_response(await ctx.recognise(read_payload, ctx, payload))
+    return json_response(await ctx.recognise(read_payload, ctx, payload, owner))
 
 
 @router.get("/model", responses=ERROR_RESPONSES)

@@ -160,6 +160,28 @@ class HistoryPageOut(BaseModel):
     offset: int
 
 
+class AdminHistoryItemOut(HistoryItemOut):
+    owner: str | None = Field(
+        description="the first 12 hex digits of the owner's id, the same for all of one visitor's items; "
+        "null for anonymous API clients' items and items made before visitors had ids"
+    )
+
+    @classmethod
+    def of(cls, item: HistoryItem) -> AdminHistoryItemOut:
+        return cls(**_item_fields(item), owner=item.owner[:12] if item.owner else None)
+
+
+class AdminHistoryPageOut(BaseModel):
+    items: list[AdminHistoryItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ForgetOut(BaseModel):
+    deleted: int = Field(description="how many of your items were deleted")
+
+
 class FeedbackIn(BaseModel):
     label: str = Field(description="the true answer: one digit, or the digits of a line", examples=["7"])
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from limits import RateLimitItem, parse_many
 
 from digitrec.errors import ConfigError
 from digitrec.inference import NOT_DIGIT_BELOW, UNCERTAIN_BELOW
@@ -19,6 +21,7 @@ DEFAULT_CORS_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
 ENV_PREFIX = "DIGITREC_"
+OFF = ("", "0", "off", "none")  # a rate limit of none
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,17 @@ class Settings:
     # the answering thread both allocate) 3 MiB below two, at the same throughput.
     malloc_arenas: int = 1
     log_level: str = "info"
+    # Sharing the service (docs/operations.md, "Sharing it safely"). The admin's bearer token,
+    # given as is or as a file holding it; neither: the admin operations are off.
+    admin_token: str | None = field(default=None, repr=False)
+    admin_token_file: Path | None = None
+    history_days: int | None = None  # items older than this many days are deleted; None: kept
+    # Requests per minute per client address ("60"), or the limits package's notation
+    # ("10/second;300/hour"); "" or "0": no limit. Counted for /api/* (but health) and /predict.
+    rate_limit: str = ""
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses, networks,
+    # "*"), as uvicorn's --forwarded-allow-ips; none by default: the peer is the client.
+    forwarded_allow_ips: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if "*" in self.cors_origins:
@@ -83,6 +97,25 @@ class Settings:
             raise ConfigError(f"inline_max_pixels must be 0 (all in threads) or more, got {self.inline_max_pixels}")
         if self.malloc_arenas < 0:
             raise ConfigError(f"malloc_arenas must be 0 (glibc's default) or more, got {self.malloc_arenas}")
+        if self.admin_token is not None and self.admin_token_file is not None:
+            raise ConfigError("set the admin token (DIGITREC_ADMIN_TOKEN) or a file holding it "
+                              "(DIGITREC_ADMIN_TOKEN_FILE), not both")  # fmt: skip
+        if self.history_days is not None and self.history_days <= 0:
+            raise ConfigError(f"history_days must be positive (or unset, to keep everything), got {self.history_days}")
+        self.rate_limits()  # raises ConfigError for a limit it cannot read
+
+    def rate_limits(self) -> list[RateLimitItem]:
+        """The configured rate limits per client address; empty when there are none."""
+        text = self.rate_limit.strip()
+        if text.lower() in OFF:
+            return []
+        try:
+            return [parse_many(f"{int(text)}/minute")[0]] if text.isdigit() else parse_many(text)
+        except ValueError:
+            raise ConfigError(
+                f"rate limit {text[:60]!r} is not one: give requests per minute (60), or limits such as "
+                "10/second;300/hour"
+            ) from None
 
     @property
     def served_hosts(self) -> tuple[str, ...]:
@@ -117,8 +150,10 @@ class Settings:
 
 
 def _parse(name: str, raw: str, annotation: Any) -> Any:
-    kind = str(annotation)
+    kind = str(annotation).removesuffix(" | None")
     try:
+        if kind == "Path":
+            return Path(raw)
         if kind.startswith("tuple[Path"):
             return tuple(Path(p.strip()) for p in raw.split(",") if p.strip())
         if kind.startswith("tuple[str"):

@@ -30,7 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "DIGITREC_MAX_PIXELS, DIGITREC_MAX_BATCH, DIGITREC_MAX_BATCH_PIXELS, DIGITREC_BODY_TIMEOUT_S, "
         "DIGITREC_CORS_ORIGINS and DIGITREC_ALLOWED_HOSTS (comma-separated), DIGITREC_UNCERTAIN_BELOW, "
         "DIGITREC_NOT_DIGIT_BELOW, DIGITREC_THREADS, DIGITREC_CONCURRENCY, DIGITREC_INLINE_MAX_PIXELS, "
-        "DIGITREC_MALLOC_ARENAS.",
+        "DIGITREC_MALLOC_ARENAS, DIGITREC_HISTORY_DAYS, DIGITREC_RATE_LIMIT, DIGITREC_FORWARDED_ALLOW_IPS and "
+        "DIGITREC_ADMIN_TOKEN_FILE. The admin token itself only by DIGITREC_ADMIN_TOKEN (a command line is "
+        "visible to every user of the machine).",
     )
     p.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, help="port (default 8000)")
@@ -63,6 +65,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "(default 262144, 512x512; 0: all in threads)")  # fmt: skip
     p.add_argument("--malloc-arenas", type=int,
                    help="glibc malloc arenas per process, 0 for glibc's default (default 1: less memory)")  # fmt: skip
+    p.add_argument("--history-days", type=int,
+                   help="delete history items older than this many days (default: keep them)")  # fmt: skip
+    p.add_argument("--rate-limit",
+                   help="requests per minute per client address to /api/* and /predict, e.g. 120, or limits "
+                        "such as 10/second;600/hour (default: no limit)")  # fmt: skip
+    p.add_argument("--forwarded-allow-ips",
+                   help="comma-separated proxy addresses or networks whose X-Forwarded-For and "
+                        "X-Forwarded-Proto are trusted, '*' for any (default: none)")  # fmt: skip
+    p.add_argument("--admin-token-file", type=Path,
+                   help="file holding the admin's bearer token (or set DIGITREC_ADMIN_TOKEN); without either, "
+                        "admin operations are off")  # fmt: skip
     p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(run=run)
 
@@ -81,14 +94,21 @@ def run(args: argparse.Namespace) -> int:
         "uncertain_below": args.uncertain_below, "not_digit_below": args.not_digit_below,
         "malloc_arenas": args.malloc_arenas,
         "models": tuple(args.models) if args.models else None, "log_level": args.log_level,
-        "cors_origins": _names(args.cors_origins),
+        "cors_origins": _names(args.cors_origins), "history_days": args.history_days,
+        "rate_limit": args.rate_limit, "forwarded_allow_ips": _names(args.forwarded_allow_ips),
+        "admin_token_file": args.admin_token_file,
     }  # fmt: skip
     settings = Settings.from_env(**overrides)
     limit_malloc_arenas(settings.malloc_arenas)
     if (warning := settings.host_warning()) is not None:
         log.warning(warning)
+    if settings.workers > 1 and not settings.history and settings.rate_limits():
+        log.warning("with --no-history each of the %d workers counts requests on its own: a client may send up "
+                    "to %d times the rate limit", settings.workers, settings.workers)  # fmt: skip
     print(f"digitrec: serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
-    server = {"host": settings.host, "port": settings.port, "log_level": settings.log_level, **UVICORN_LIMITS}
+    # proxy_headers off: the app applies forwarded headers itself, from trusted proxies only (app.py).
+    server = {"host": settings.host, "port": settings.port, "log_level": settings.log_level, "proxy_headers": False,
+              **UVICORN_LIMITS}  # fmt: skip
     if settings.workers == 1:
         from digitrec.api.app import serving_app
 
