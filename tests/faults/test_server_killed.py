@@ -54,9 +54,12 @@ def test_sigkill_during_a_burst_keeps_every_saved_prediction(tmp_path, digit_png
     assert all(item.answer == "7" and item.thumbnail_png for item in items)  # nothing half-written
     store.close()
 
-    restarted = start_server(port, url)
+    # The burst's clients sent no visitor cookie: their items are the admin's to list.
+    token = "admin-token-of-this-test"
+    restarted = start_server(port, url, env={**os.environ, "DIGITREC_ADMIN_TOKEN": token})
     try:
-        page = httpx.get(f"http://127.0.0.1:{port}/api/history", params={"limit": 1}).json()
+        page = httpx.get(f"http://127.0.0.1:{port}/api/admin/history", params={"limit": 1},
+                         headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
         assert page["total"] == total
     finally:
         stop_server(restarted)
