@@ -32,10 +32,10 @@ data: install
 
 # Train the shipped model's recipe, then pack it into the package (see its card).
 train: install
-	$(BIN)/digitrec train --preset best --seed 0 --out runs/best
+	$(BIN)/digitrec train --preset real --seed 0 --out runs/real
 
 ship: install
-	$(BIN)/digitrec pack runs/best --out src/digitrec/weights
+	$(BIN)/digitrec pack runs/real --out src/digitrec/weights
 
 evaluate: install
 	$(BIN)/digitrec evaluate --out evaluation/shipped

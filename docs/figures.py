@@ -11,8 +11,8 @@ Figures (small PNGs, committed as documentation):
     preprocessing-steps.png                 what `digitrec.preprocess` does, step by step
     line-reading.png                        a line of digits: the boxes found and the string read
     augmentation.png                        the training augmentation on a few MNIST training digits
-    confusion.png, errors.png               the shipped model on the 10,000 MNIST test images
-    curves.png                              training curves of runs/best (only when that run is on disk)
+    confusion.png, errors.png, reliability.png  the shipped model on the 10,000 MNIST test images
+    curves.png                              training curves of runs/real (only when that run is on disk)
     example-digit.png, example-line.png     inputs for the API examples in README.md
 
 Single digits and lines are drawn from MNIST *test* digits by benchmarks/synth.py, with its
@@ -291,12 +291,12 @@ def augmentation(out: Path, recognizer: Recognizer) -> list[Path]:
 
 
 def curves(out: Path, recognizer: Recognizer) -> list[Path]:
-    """runs/best/metrics.jsonl (the shipped model's run) through digitrec.plots; skipped without it."""
+    """runs/real/metrics.jsonl (the shipped model's run) through digitrec.plots; skipped without it."""
     import json
 
     from digitrec.plots import plot_curves
 
-    metrics = ROOT / "runs" / "best" / "metrics.jsonl"
+    metrics = ROOT / "runs" / "real" / "metrics.jsonl"
     if not metrics.is_file():
         log.warning("skipped curves.png: %s not found (train with `make train` to make it)", metrics)
         return []
@@ -311,7 +311,7 @@ def curves(out: Path, recognizer: Recognizer) -> list[Path]:
 
 
 def evaluation(out: Path, recognizer: Recognizer) -> list[Path]:
-    """What `digitrec evaluate` writes for the shipped model: confusion matrix and error gallery."""
+    """What `digitrec evaluate` writes for the shipped model: confusion matrix, error gallery, reliability."""
     from digitrec.config import EvalConfig
     from digitrec.evaluate import evaluate
 
@@ -319,7 +319,7 @@ def evaluation(out: Path, recognizer: Recognizer) -> list[Path]:
         report = evaluate(EvalConfig(out_dir=Path(tmp)))
         log.info("shipped model: %.2f%% test accuracy", 100 * report.accuracy)
         written = []
-        for name in ("confusion.png", "errors.png"):
+        for name in ("confusion.png", "errors.png", "reliability.png"):
             shutil.copyfile(Path(tmp) / name, out / name)
             shrink(out / name)
             written.append(out / name)

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from digitrec.checkpoint import FORMAT_VERSION, read_checkpoint, save_atomic
-from digitrec.config import EvalConfig
+from digitrec.config import EvalConfig, TrainConfig
 from digitrec.evaluate import evaluate
 from digitrec.export import export_onnx
 from digitrec.models import count_parameters, create_model
+from digitrec.presets import preset_values
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,25 @@ def slim_payload(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pack_run(run_dir: Path, out_dir: Path, train_command: str, name: str = "best") -> PackResult:
+def training_command(config: dict[str, Any], run_dir: Path) -> str:
+    """The `digitrec train` command that makes this run again: its preset, seed and every recipe
+    setting that differs from the preset's (or from the defaults, without a preset)."""
+    preset = config.get("preset")
+    base = {**TrainConfig().to_dict(), **(preset_values(preset) if preset else {})}
+    words = ["digitrec", "train"] + (["--preset", preset] if preset else [])
+    for key in ("model", *_RECIPE_KEYS, "epochs", "train_subset", "max_batches"):
+        value = config.get(key)
+        if value is None or value == base.get(key):
+            continue
+        flag = "--" + {"ema_decay": "ema"}.get(key, key).replace("_", "-")
+        if isinstance(value, bool):
+            words.append(flag if value else flag.replace("--", "--no-", 1))
+        else:
+            words += [flag, str(value)]
+    return " ".join(words + ["--seed", str(config.get("seed", 0)), "--out", str(run_dir)])
+
+
+def pack_run(run_dir: Path, out_dir: Path, train_command: str | None = None, name: str = "best") -> PackResult:
     """Write `<name>.pt` and `card.json` into `out_dir` from `run_dir/best.pt`."""
     payload = read_checkpoint(run_dir / "best.pt")
     slim = slim_payload(payload)
@@ -57,8 +76,11 @@ def pack_run(run_dir: Path, out_dir: Path, train_command: str, name: str = "best
     save_atomic(slim, weights)
     onnx_path = export_onnx(weights, out_dir / f"{name}.onnx")
     report = evaluate(EvalConfig(checkpoints=(weights,), out_dir=run_dir / "evaluation"))
-    progress = payload.get("progress", {})
     config = payload.get("config", {})
+    # The whole run's time is in last.pt; best.pt holds it as of the selected epoch.
+    last = run_dir / "last.pt"
+    progress = read_checkpoint(last).get("progress", {}) if last.is_file() else payload.get("progress", {})
+    best_progress = payload.get("progress", {})
     card = {
         "model": payload["model_name"],
         "parameters": count_parameters(create_model(payload["model_name"])),
@@ -68,13 +90,13 @@ def pack_run(run_dir: Path, out_dir: Path, train_command: str, name: str = "best
         "test_loss": round(report.loss, 4),
         "test_ece": round(report.ece, 4),
         "temperature": slim["temperature"],
-        "validation_accuracy": round(float(progress.get("best_val_acc", 0.0)), 4),
-        "best_epoch": progress.get("best_epoch"),
+        "validation_accuracy": round(float(best_progress.get("best_val_acc", 0.0)), 4),
+        "best_epoch": best_progress.get("best_epoch"),
         "epochs": config.get("epochs"),
         "seed": config.get("seed"),
         "recipe": {k: config.get(k) for k in _RECIPE_KEYS},
         "train_seconds": round(float(progress.get("train_seconds", 0.0)), 1),
-        "training_command": train_command,
+        "training_command": train_command or training_command(config, run_dir),
         "pack_command": f"digitrec pack {run_dir} --out {out_dir}",
         "normalization": slim["normalization"],
         "data_digests": slim["data_digests"],

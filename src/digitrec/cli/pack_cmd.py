@@ -16,8 +16,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder for best.pt and card.json")
     p.add_argument(
         "--train-command",
-        default="digitrec train --preset best --seed 0 --out runs/best",
-        help="the command that trained the run, recorded on the card",
+        help="the command that trained the run, recorded on the card (default: made from the run's config)",
     )
     p.set_defaults(run=run)
 
