@@ -72,4 +72,9 @@ export function deleteHistoryItem(id) {
   return request(`/api/history/${encodeURIComponent(id)}`, { method: "DELETE" });
 }
 
+/** Delete all of this visitor's items; the server answers {deleted} and a new visitor id (cookie). */
+export function forgetMe() {
+  return request("/api/history", { method: "DELETE" });
+}
+
 export const HISTORY_EXPORT_URL = "/api/history/export";

@@ -1,24 +1,57 @@
-// The history panel: recent predictions with thumbnails, "right" / "wrong"
-// feedback, delete, and a link to export the corrected items. When the server
-// runs without history (its endpoints answer 404) the panel stays hidden.
+// The history panel: this visitor's recent predictions with thumbnails,
+// "right" / "wrong" feedback, delete, a link to export the corrected items, and
+// "forget me" (delete them all, after a confirmation). When the server runs
+// without history (its endpoints answer 404) the panel stays hidden.
 
-import { ApiError, deleteHistoryItem, listHistory, sendFeedback } from "./api.js";
+import { ApiError, deleteHistoryItem, forgetMe, listHistory, sendFeedback } from "./api.js";
 import { formatTime, percent, t } from "./i18n.js";
 import { buildCorrectionPicker } from "./picker.js";
 
 const PAGE_SIZE = 20;
 
 export class HistoryPanel {
-  /** @param {{onError: (error: Error) => void}} options */
-  constructor({ onError }) {
+  /** @param {{onError: (error: Error) => void, onForgotten: () => void}} options */
+  constructor({ onError, onForgotten }) {
     this.panel = document.getElementById("history-panel");
     this.list = document.getElementById("history");
     this.empty = document.getElementById("history-empty");
     this.onError = onError;
+    this.onForgotten = onForgotten;
     this.items = [];
     this.enabled = true;
     this.pending = null; // the AbortController of the refresh in flight
+    this.forgotten = null; // how many items "forget me" deleted, while its message shows
     document.getElementById("history-refresh").addEventListener("click", () => this.refresh());
+    this.forgetButton = document.getElementById("forget");
+    this.forgetConfirm = document.getElementById("forget-confirm");
+    this.forgetDone = document.getElementById("forget-done");
+    this.forgetButton.addEventListener("click", () => this.askToForget(this.forgetConfirm.hidden));
+    document.getElementById("forget-no").addEventListener("click", () => this.askToForget(false));
+    document.getElementById("forget-yes").addEventListener("click", () => this.forget());
+  }
+
+  askToForget(open) {
+    this.forgetConfirm.hidden = !open;
+    this.forgetButton.setAttribute("aria-expanded", String(open));
+    if (open) {
+      this.forgetDone.hidden = true;
+      document.getElementById("forget-yes").focus();
+    }
+  }
+
+  async forget() {
+    try {
+      const { deleted } = await forgetMe();
+      this.askToForget(false);
+      this.pending?.abort(); // a refresh in flight would show the items again
+      this.items = [];
+      this.forgotten = deleted;
+      this.render();
+      this.forgetButton.focus();
+      this.onForgotten();
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   async refresh() {
@@ -28,6 +61,7 @@ export class HistoryPanel {
     try {
       const page = await listHistory({ limit: PAGE_SIZE, signal: controller.signal });
       this.items = page.items;
+      if (this.items.length > 0) this.forgotten = null; // a new history has begun
       this.panel.hidden = false;
       this.render();
     } catch (error) {
@@ -45,6 +79,8 @@ export class HistoryPanel {
   render() {
     this.list.replaceChildren(...this.items.map((item) => this.renderItem(item)));
     this.empty.hidden = this.items.length > 0;
+    this.forgetDone.hidden = this.forgotten === null;
+    if (this.forgotten !== null) this.forgetDone.textContent = t("forget.done", { count: this.forgotten });
   }
 
   renderItem(item) {

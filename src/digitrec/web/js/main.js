@@ -9,7 +9,7 @@ import { detectLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { ResultView, clearBoxes } from "./render.js";
 
 const AUTO_PREDICT_MS = 400; // after the pen lifts: long enough to start the next stroke of a 4 or a 7
-const FRIENDLY_STATUSES = [400, 404, 413, 415, 422, 503];
+const FRIENDLY_STATUSES = [400, 404, 413, 415, 422, 429, 503];
 const $ = (id) => document.getElementById(id);
 
 const el = {
@@ -36,7 +36,8 @@ let message = null; // { key, params, detail } of the message on screen, for re-
 
 const results = new ResultView();
 const feedback = new FeedbackBar({ onSaved: () => historyPanel.refresh(), onError: showError });
-const historyPanel = new HistoryPanel({ onError: showError });
+// After "forget me" the result on screen has no history item left to correct.
+const historyPanel = new HistoryPanel({ onError: showError, onForgotten: () => feedback.hide() });
 const pad = new DrawingPad(el.canvas, {
   brush: Number(el.brush.value),
   onStrokeStart: () => clearTimeout(requests.timer),
