@@ -10,9 +10,10 @@ feeding the same model, as in benchmarks/recognition.py.
 Beside accuracy: the expected calibration error of the one-digit sets (15
 equal-width bins of top-1 confidence; refused images left out), the share of
 non-digits answered as a confident digit, the share of clear canvas digits
-(synth.canvas_set) flagged, and the coverage curve: for a threshold on top-1
-confidence, the share of digits answered and their accuracy, and the share of
-non-digits turned away.
+(synth.canvas_set) flagged, and the coverage curve: for a threshold on the
+not-a-digit score (the two likeliest digits' probabilities together), the
+share of digits answered and their accuracy, and the share of non-digits
+turned away.
 
     python benchmarks/real_inputs.py                   # the shipped model, full sets
     python benchmarks/real_inputs.py --n-scale 0.1     # a quick look
@@ -38,8 +39,9 @@ from synth_real import lowres_set, nondigit_set, ruled_lines_set, ruled_set, tig
 
 import digitrec
 from digitrec.errors import ImageError
+from digitrec.calibration import reliability
 from digitrec.evaluate import accuracy_interval
-from digitrec.inference import Recognizer, RecognizerConfig
+from digitrec.inference import NOT_DIGIT_BELOW, Recognizer, RecognizerConfig
 
 log = logging.getLogger("real_inputs")
 
@@ -57,6 +59,7 @@ class Answer:
     refused: bool  # an ImageError, such as "no digit found"
     flagged: bool  # not given as a sure digit: refused, uncertain, or outcome other than "digit"
     outcome: str | None = None  # Prediction.outcome where the recogniser has one
+    top_two: float = 0.0  # the two likeliest digits' probabilities together: the not-a-digit score
 
 
 def ask_single(recognizer: Recognizer, data: bytes) -> Answer:
@@ -65,7 +68,9 @@ def ask_single(recognizer: Recognizer, data: bytes) -> Answer:
     except ImageError:
         return Answer("?", 0.0, True, True)
     outcome = getattr(p, "outcome", None)  # newer recognisers: "digit", "uncertain" or "not_a_digit"
-    return Answer(p.label, p.confidence, False, p.uncertain if outcome is None else outcome != "digit", outcome)
+    top_two = float(sum(sorted(p.probabilities)[-2:]))
+    return Answer(p.label, p.confidence, False, p.uncertain if outcome is None else outcome != "digit", outcome,
+                  top_two)  # fmt: skip
 
 
 def ask_line(recognizer: Recognizer, data: bytes) -> Answer:
@@ -91,34 +96,25 @@ def score(samples: list[Sample], right: list[bool], refused: list[bool] | None =
             "refused": sum(refused) / len(refused), "by_kind": by_group}  # fmt: skip
 
 
-def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
-    """Expected calibration error: |accuracy - mean confidence| per equal-width bin, weighted by its share."""
-    if not len(confidence):
-        return float("nan")
-    which = np.clip(np.ceil(confidence * bins).astype(int) - 1, 0, bins - 1)  # bin k holds (k/B, (k+1)/B]
-    error = 0.0
-    for b in np.unique(which):
-        inside = which == b
-        error += inside.sum() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(error / len(confidence))
-
-
 def answered_ece(answers: list[Answer], right: list[bool]) -> float:
     """Calibration error of the answers given (refused images have no confidence to judge)."""
     kept = [(a.confidence, ok) for a, ok in zip(answers, right, strict=True) if not a.refused]
-    return calibration_error(np.array([c for c, _ in kept], float), np.array([ok for _, ok in kept], float))
+    if not kept:
+        return float("nan")
+    return reliability(np.array([c for c, _ in kept]), np.array([ok for _, ok in kept]), bins=ECE_BINS).ece
 
 
 def coverage_curve(digits: list[tuple[Answer, bool]], nondigits: list[Answer]) -> list[dict]:
-    """Per threshold on top-1 confidence: digits answered, their accuracy, non-digits turned away.
+    """Per threshold on the not-a-digit score (the two likeliest digits' probabilities together, which
+    `Recognizer` compares with NOT_DIGIT_BELOW): digits answered, their accuracy, non-digits turned away.
 
     A refused image, or an answer that is not a digit class, is never answered.
     """
     usable = np.array([not a.refused and a.text.isdigit() for a, _ in digits])
-    confidence = np.array([a.confidence for a, _ in digits])
+    confidence = np.array([a.top_two for a, _ in digits])
     right = np.array([ok for _, ok in digits])
     other_usable = np.array([not a.refused and a.text.isdigit() for a in nondigits])
-    other_confidence = np.array([a.confidence for a in nondigits])
+    other_confidence = np.array([a.top_two for a in nondigits])
     curve = []
     for t in THRESHOLDS:
         answered = usable & (confidence >= t)
@@ -128,7 +124,7 @@ def coverage_curve(digits: list[tuple[Answer, bool]], nondigits: list[Answer]) -
     return curve
 
 
-def plot_coverage(curve: list[dict], path: Path, marks: tuple[float, ...] = (0.5, 0.7, 0.9)) -> None:
+def plot_coverage(curve: list[dict], path: Path, marks: tuple[float, ...] = (0.3, NOT_DIGIT_BELOW, 0.9)) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,7 +143,8 @@ def plot_coverage(curve: list[dict], path: Path, marks: tuple[float, ...] = (0.5
     right.plot(ts, [r["coverage"] for r in curve], label="digits answered")
     right.plot([r["threshold"] for r in rows], [r["accuracy"] for r in rows], label="accuracy on answered")
     right.plot(ts, [r["nondigit_flagged"] for r in curve], label="non-digits turned away")
-    right.set_xlabel("threshold on top-1 confidence")
+    right.axvline(NOT_DIGIT_BELOW, color="grey", linestyle=":", label=f"shipped ({NOT_DIGIT_BELOW:g})")
+    right.set_xlabel("threshold on the two likeliest digits' probability")
     right.set_ylim(0, 1.02)
     right.legend(loc="lower left")
     right.set_title("By threshold")

@@ -131,9 +131,9 @@ def _reading(probabilities: list[float]) -> DigitReading:
 
 
 def test_certainty_counts_odds_over_the_runner_up_not_the_probability():
-    sure = [0.91] + [0.01] * 9  # a clean digit under label smoothing: odds 91 to 1
-    unsure = [0.77, 0.05] + [0.18 / 8] * 8  # nearly as probable, but odds only 15 to 1
-    assert _certainty([_reading(sure)]) == pytest.approx(_certainty([_reading([0.99] + [0.001] * 9)]))
+    sure = [0.9999] + [0.0001 / 9] * 9  # a clean digit: odds of 90,000 to 1, beyond sure
+    unsure = [0.98, 0.01] + [0.01 / 8] * 8  # nearly as probable, but odds only 98 to 1
+    assert _certainty([_reading(sure)]) == pytest.approx(_certainty([_reading([0.99999] + [0.00001 / 9] * 9)]))
     assert _certainty([_reading(unsure)]) < _certainty([_reading(sure)]) - 0.5
     # Two sure digits cost little more than one: a split into digits the model is sure of wins.
     assert _certainty([_reading(sure)] * 2) > _certainty([_reading(unsure)])

@@ -77,13 +77,13 @@ def test_multi_digit_reading_from_the_cli(tmp_path, capsys, mnist):
     assert [(d["outcome"], d["reason"]) for d in record["digits"]] == [("digit", None)] * 3
 
 
-# Today's shipped model answers few images "not a digit": 0.999 forces it (see tests/api/test_outcomes.py).
+# A not-a-digit threshold of 1.0 flags any image, digits included (see tests/api/test_outcomes.py).
 def test_json_says_the_outcome_and_why(tmp_path, capsys, mnist):
     _save_digit(mnist, 0, tmp_path / "d.png")
     assert main(["predict", "--json", str(tmp_path / "d.png")]) == 0
     sure = json.loads(capsys.readouterr().out)
     assert (sure["outcome"], sure["reason"], sure["uncertain"]) == ("digit", None, False)
-    assert main(["predict", "--json", "--not-digit-below", "0.999", str(tmp_path / "d.png")]) == 0
+    assert main(["predict", "--json", "--not-digit-below", "1.0", str(tmp_path / "d.png")]) == 0
     forced = json.loads(capsys.readouterr().out)
     assert (forced["outcome"], forced["uncertain"]) == ("not_a_digit", True)
     assert "does not look like a digit" in forced["reason"]
@@ -91,7 +91,7 @@ def test_json_says_the_outcome_and_why(tmp_path, capsys, mnist):
 
 def test_text_says_not_a_digit_plainly_and_uncertain_with_the_reason(tmp_path, capsys, mnist):
     label = _save_digit(mnist, 0, tmp_path / "d.png")
-    assert main(["predict", "--not-digit-below", "0.999", str(tmp_path / "d.png")]) == 0
+    assert main(["predict", "--not-digit-below", "1.0", str(tmp_path / "d.png")]) == 0
     assert re.fullmatch(r".*d\.png: not a digit  \(no digit above \d+%\)\n", capsys.readouterr().out)
     assert main(["predict", "--threshold", "0.999", "--not-digit-below", "0", str(tmp_path / "d.png")]) == 0
     out = capsys.readouterr().out
@@ -100,7 +100,7 @@ def test_text_says_not_a_digit_plainly_and_uncertain_with_the_reason(tmp_path, c
 
 def test_multi_says_when_no_mark_is_a_digit(tmp_path, capsys, mnist):
     _save_line(mnist, tmp_path / "line.png")
-    args = ["predict", "--multi", "--not-digit-below", "0.999", str(tmp_path / "line.png")]
+    args = ["predict", "--multi", "--not-digit-below", "1.0", str(tmp_path / "line.png")]
     assert main(args) == 0
     assert re.fullmatch(r".*line\.png: not a digit  \(no digit above \d+%\)\n", capsys.readouterr().out)
     assert main([*args, "--json"]) == 0

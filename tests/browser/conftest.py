@@ -54,8 +54,8 @@ def no_history_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="session")
 def not_digit_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server that answers everything "not a digit" (no image's two likeliest digits reach 0.999)."""
-    with _serve(tmp_path_factory.mktemp("server-not-digit"), "--not-digit-below", "0.999") as url:
+    """A server that answers everything "not a digit" (no image's two likeliest digits reach 1.0)."""
+    with _serve(tmp_path_factory.mktemp("server-not-digit"), "--not-digit-below", "1.0") as url:
         yield url
 
 
