@@ -707,3 +707,17 @@ def test_a_read_only_database_of_the_previous_schema_is_unavailable(tmp_path):
     _make_previous_database(f"sqlite:///{path}", rows=1)
     with pytest.raises(HistoryUnavailableError):
         HistoryStore(f"sqlite:///file:{path}?mode=ro&uri=true")
+
+
+def test_a_predictions_table_restored_without_alembics_record_is_upgraded_from_its_columns(db_url):
+    """A dump of the predictions table alone (no alembic_version, no rate_limits) restored into an empty database."""
+    with HistoryStore(db_url) as store:
+        store.add(_new(owner="me"))
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+        connection.execute(text("DROP TABLE rate_limits"))
+    engine.dispose()
+    with HistoryStore(db_url) as store:
+        assert store.list(owner="me")[1] == 1
+        assert store.counters.hit("client", 60, 1, now=0.0) == (1, 60.0)

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The schema of databases made before migrations existed: a `predictions` table and no `alembic_version`.
 BASELINE = "0001"
+# A `predictions` table without `alembic_version` that has this column (restored from a dump of the table
+# alone) is at this revision; rate_limits, which 0003 adds, is no part of such a dump.
+OWNER_COLUMN_REVISION = "0002"
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -49,16 +52,20 @@ def upgrade(connection: Connection) -> str | None:
     """Upgrade the database to the head revision inside `connection`'s transaction.
 
     Returns the revision it was at (None: it had no tables of ours). A
-    database made before migrations is marked as BASELINE first. Does nothing
-    (and loads no migration) when it is already at the head.
+    `predictions` table without Alembic's record (a database made before
+    migrations, or the table restored alone) is marked with the revision its
+    columns show first. Does nothing (and loads no migration) when the
+    database is already at the head.
     """
     was = current_revision(connection)
     if was == head_revision():
         return was
     config = _config(connection)
-    if was is None and inspect(connection).has_table("predictions"):
-        command.stamp(config, BASELINE)
-        was = BASELINE
+    inspector = inspect(connection)
+    if was is None and inspector.has_table("predictions"):
+        columns = {column["name"] for column in inspector.get_columns("predictions")}
+        was = OWNER_COLUMN_REVISION if "owner" in columns else BASELINE
+        command.stamp(config, was)
     command.upgrade(config, "head")
     logger.info("history database upgraded from %s to %s", was or "nothing", head_revision())
     return was
