@@ -122,6 +122,8 @@ def test_counts_are_in_the_database_and_a_failing_database_falls_back_to_memory(
 
         monkeypatch.setattr(store.counters, "hit", down)
         assert _statuses(client, 4) == [200, 200, 200, 429]  # this process's own count, from zero
+        monkeypatch.undo()  # the database is back, but is left alone for a while: its failures cost time
+        assert _statuses(client, 1) == [429] and store.counters.get("LIMITER/203.0.113.7/3/1/second", time.time())[0] == 2
 
 
 def test_rate_limit_settings():

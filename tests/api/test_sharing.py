@@ -253,3 +253,51 @@ def test_without_retention_nothing_is_purged(tmp_path):
     with TestClient(create_app(Settings(database_url=url, admin_token=TOKEN)), base_url="http://localhost") as client:
         assert sorted(_ids(client, "/api/admin/history", **ADMIN)) == old
         assert client.app.state.context._housekeeper is None  # no thread for a single user of make run
+
+
+def test_items_from_before_visitor_ids_become_the_admins_after_the_upgrade(tmp_path, digit_png):
+    from alembic import command
+
+    from digitrec.history._migrate import _config
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite3'}"
+    old = _old_items(url, days=1, count=3)
+    engine = create_engine(url)  # back to the schema of the version before owners, Alembic's record and all
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), "0001")
+        connection.execute(text("DROP TABLE alembic_version"))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=url, admin_token=TOKEN)), base_url="http://localhost") as client:
+        client.get("/")
+        assert _ids(client) == []  # the single user of make run: the old drawings are no longer in the panel
+        assert client.get(f"/api/history/{old[0]}").status_code == 404
+        mine = _predict(client, digit_png(0)[0])["history_id"]
+        assert _ids(client) == [mine]
+        assert sorted(_ids(client, "/api/admin/history", **ADMIN)) == sorted([*old, mine])
+
+
+def test_digitrec_serve_takes_the_sharing_settings_and_hands_them_to_workers(monkeypatch, tmp_path, capsys):
+    import uvicorn
+
+    from digitrec.api import app as app_module
+    from digitrec.cli import main, serve_cmd
+
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    monkeypatch.setattr(serve_cmd, "limit_malloc_arenas", lambda count: False)
+    served, options = [], []
+    monkeypatch.setattr(app_module, "serving_app", lambda settings: served.append(settings))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: options.append(kwargs))
+    flags = ["--history-days", "7", "--rate-limit", "60", "--forwarded-allow-ips", "10.0.0.1,10.1.0.0/16",
+             "--admin-token-file", str(token_file)]  # fmt: skip
+    assert main(["serve", "--no-history", *flags]) == 0
+    settings = served[0]
+    assert (settings.history_days, settings.rate_limit, settings.admin_token_file) == (7, "60", token_file)
+    assert settings.forwarded_allow_ips == ("10.0.0.1", "10.1.0.0/16")
+    assert options[0]["proxy_headers"] is False  # the app applies forwarded headers itself, from trusted proxies
+    assert Settings.from_env(serve_cmd._as_environment(settings)) == settings  # what each worker reads back
+    monkeypatch.setenv("DIGITREC_ADMIN_TOKEN", TOKEN)
+    assert main(["serve", "--admin-token-file", str(token_file)]) == 2  # one or the other
+    monkeypatch.setattr(serve_cmd, "_as_environment", lambda settings: {})  # leave this process's environment be
+    assert main(["serve", "--no-history", "--workers", "2", "--rate-limit", "60"]) == 0
+    assert "each of the 2 workers counts requests on its own" in capsys.readouterr().err

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 NOT_COUNTED = frozenset({"/api/health"})
 CHECK_BATCH = 32  # requests checked in one hop to the database thread
-FAILURE_LOG_EVERY_S = 60.0  # a failing database is logged at most this often, not once per request
+# After the database fails, counts stay in memory this long before it is tried again: a server that is
+# down costs each try its connect timeout (5 s), which no request should wait for.
+RETRY_DATABASE_AFTER_S = 30.0
 
 
 class DatabaseStorage(Storage):
@@ -81,7 +83,7 @@ class ClientLimits:
         self._local = FixedWindowRateLimiter(MemoryStorage())
         self._shared = FixedWindowRateLimiter(DatabaseStorage(store)) if store is not None else None
         self._checks: MicroBatcher[str, int] | None = None
-        self._failure_logged_at = -math.inf
+        self._database_again_at = -math.inf  # time.monotonic() from which the database is tried again
 
     @property
     def shared(self) -> bool:
@@ -102,11 +104,13 @@ class ClientLimits:
 
     def check(self, client: str) -> int:
         """wait_s in the calling thread (which may wait for the database)."""
-        if self._shared is not None:
+        if self._shared is not None and time.monotonic() >= self._database_again_at:
             try:
                 return self._check(self._shared, client)
             except HistoryError as exc:
-                self._log_failure(exc)
+                self._database_again_at = time.monotonic() + RETRY_DATABASE_AFTER_S
+                log.warning("rate limits counted by this process alone for %g s: the database fails: %s",
+                            RETRY_DATABASE_AFTER_S, exc)  # fmt: skip
         return self._check(self._local, client)
 
     def close(self) -> None:
@@ -122,12 +126,6 @@ class ClientLimits:
             return 0
         now = time.time()
         return max(1, *(math.ceil(limiter.get_window_stats(item, client).reset_time - now) for item in over))
-
-    def _log_failure(self, exc: HistoryError) -> None:
-        now = time.monotonic()
-        if now - self._failure_logged_at >= FAILURE_LOG_EVERY_S:
-            self._failure_logged_at = now
-            log.warning("rate limits counted by this process alone while the database fails: %s", exc)
 
 
 def _per(item: RateLimitItem) -> str:
