@@ -144,7 +144,9 @@ def test_part_much_shorter_than_the_line_is_not_offered_as_a_digit():
 # --- printed structure: comb fields and ruled lines are not digits --------------------------------
 
 
-def comb_field(tiles: list[np.ndarray], style: str, level: int, cell: int = 150) -> tuple[np.ndarray, np.ndarray]:
+def comb_field(
+    tiles: list[np.ndarray], style: str, level: int, cell: int = 150, pen: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """Digits written one per cell of a printed comb field, and the same digits on plain paper.
 
     "boxes": a row of boxes sharing their sides; "ticks": a baseline with a short tick between cells.
@@ -160,25 +162,26 @@ def comb_field(tiles: list[np.ndarray], style: str, level: int, cell: int = 150)
     draw = ImageDraw.Draw(lines)
     right, bottom = margin + len(tiles) * cell, margin + height
     if style == "boxes":
-        draw.rectangle([margin, margin, right, bottom], outline=255, width=3)
+        draw.rectangle([margin, margin, right, bottom], outline=255, width=pen)
         for k in range(1, len(tiles)):
-            draw.line([(margin + k * cell, margin), (margin + k * cell, bottom)], fill=255, width=3)
+            draw.line([(margin + k * cell, margin), (margin + k * cell, bottom)], fill=255, width=pen)
     else:
-        draw.line([(margin, bottom), (right, bottom)], fill=255, width=3)
+        draw.line([(margin, bottom), (right, bottom)], fill=255, width=pen)
         for k in range(len(tiles) + 1):
-            draw.line([(margin + k * cell, bottom - 35), (margin + k * cell, bottom)], fill=255, width=3)
+            draw.line([(margin + k * cell, bottom - 35), (margin + k * cell, bottom)], fill=255, width=pen)
     printed = np.asarray(lines, np.float32) / 255
     clean = paper * (1 - ink) + 20 * ink
     combed = (paper * (1 - printed) + level * printed) * (1 - ink) + 20 * ink
     return combed.round().astype(np.uint8), clean.round().astype(np.uint8)
 
 
-@pytest.mark.parametrize("style", ["boxes", "ticks"])
+@pytest.mark.parametrize("style, pen", [("boxes", 3), ("boxes", 6), ("ticks", 3)])
 @pytest.mark.parametrize("level", [40, 185], ids=["black", "light-blue"])
-def test_a_comb_field_gives_one_blob_per_digit(mnist, style, level):
-    """Box sides and ticks are not read as 1s; the digits come out as on plain paper."""
+def test_a_comb_field_gives_one_blob_per_digit(mnist, style, pen, level):
+    """Box sides and ticks are not read as 1s, nor a 7's long stem as a box side; the digits
+    come out as on plain paper."""
     tiles = [tile(mnist.test.images[i]) for i in (0, 2, 1, 3)]  # 7 1 2 0: a 1 among the box sides
-    combed, clean = comb_field(tiles, style, level)
+    combed, clean = comb_field(tiles, style, level, pen=pen)
     blobs, expected = segment_line(combed), segment_line(clean)
     assert len(blobs) == len(expected) == 4
     for blob, reference in zip(blobs, expected, strict=True):
@@ -186,11 +189,15 @@ def test_a_comb_field_gives_one_blob_per_digit(mnist, style, level):
         assert np.corrcoef(got.ravel(), want.ravel())[0, 1] > 0.9
 
 
-def test_a_line_written_on_ruled_paper(mnist):
+@pytest.mark.parametrize("margin", [False, True], ids=["rules", "rules-and-margin-line"])
+def test_a_line_written_on_ruled_paper(mnist, margin):
     tiles = [tile(mnist.test.images[i]) for i in (0, 1, 2, 3, 4)]
     gray = line(tiles, [20, 25, 15, 30]).astype(np.float32)
-    for y in (8, 60, 112):  # rules through the digits and above them, across the whole line
+    for y in (8, 60, 112):  # rules through the digits (their stems cross them) and above them
         gray[y : y + 2] = np.minimum(gray[y : y + 2], 60)
+    if margin:  # a notebook's margin line, from top to bottom through the third digit
+        x = 40 + sum(t.shape[1] for t in tiles[:2]) + 45 + tiles[2].shape[1] // 2
+        gray[:, x : x + 2] = np.minimum(gray[:, x : x + 2], 60)
     crops = split_digits(gray.astype(np.uint8))
     assert len(crops) == 5
-    assert all(c.box[3] - c.box[1] < 0.9 * gray.shape[0] for c in crops)  # no digit runs along a rule
+    assert all(c.box[3] - c.box[1] < 0.9 * gray.shape[0] for c in crops)  # no digit runs along a line

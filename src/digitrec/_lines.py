@@ -17,7 +17,7 @@ from digitrec.imageops import block_any
 __all__ = ["Line", "find_lines", "gather", "runs", "same_line"]
 
 MAX_SLOPE = 0.035  # about 2 degrees: the tilt of a photographed page
-THICKEST = 0.04  # a line is at most this share of the image across it (or 3 px); thicker ink is a blob
+THICKEST = 0.05  # a line is at most this share of the image across it (or 5 px); thicker ink is a blob
 _SEARCH_SIDE = 256  # lines are looked for on a max-pooled copy of at most this side
 
 
@@ -58,11 +58,11 @@ def find_lines(ink: np.ndarray, length: float) -> list[Line]:
     sheared += np.arange(slopes.size)[:, None] * bins
     profiles = np.bincount(sheared.ravel(), minlength=slopes.size * bins).reshape(slopes.size, bins)
     least = 0.8 * length / factor
-    thickest = max(3, THICKEST * ink.shape[0]) / factor + 2  # in rows of the small copy
+    thickest = max(5, THICKEST * ink.shape[0]) / factor + 2  # in rows of the small copy
     # The page's lines are parallel: take the slope where thin rows of ink (not bands of
     # handwriting) cover the most columns.
     groups = [_peaks(profile, least, thickest) for profile in profiles]
-    scores = [sum(int(profile[a:b].max()) for a, b in runs) for profile, runs in zip(profiles, groups)]
+    scores = [sum(int(profile[a:b].max()) for a, b in peaks) for profile, peaks in zip(profiles, groups)]
     best = int(np.argmax(scores))
     found: list[Line] = []
     for start, stop in groups[best]:
@@ -115,7 +115,8 @@ def _refit(ink: np.ndarray, line: Line, half: int, length: float) -> tuple[Line,
     """`line` fitted to the ink within `half` rows of it, and the columns it was fitted on.
 
     Per column, the centre of its ink near the line; columns where a stroke
-    crosses (more ink than most) weigh nothing. None: too few columns to fit.
+    crosses (more ink than most) weigh nothing. None: too few columns to fit,
+    or the fit is tilted more than a page's lines are.
     """
     offsets = np.arange(-half, half + 1)
     strip = gather(ink, line.rows(offsets))  # (rows, width) along the line
@@ -133,6 +134,8 @@ def _refit(ink: np.ndarray, line: Line, half: int, length: float) -> tuple[Line,
     keep = np.abs(centres - (offset + slope * columns)) <= 1.5
     if keep.sum() >= least:
         slope, offset = _fit(columns[keep], centres[keep])
+    if abs(line.slope + slope) > 1.5 * MAX_SLOPE:
+        return None  # a slanted stroke (a 7's stem) that a straight run of ink led here, not a printed line
     return Line(line.slope + slope, line.offset + offset, (0, 1), (0, 1), line.covered), columns
 
 
@@ -142,7 +145,7 @@ def _sized(ink: np.ndarray, line: Line, columns: np.ndarray, search: int, length
     None when it is no printed line after all: covering too few columns, or
     thick for the image, or with ink going on on both sides (inside a blob).
     """
-    thickest = max(3, int(THICKEST * ink.shape[0]))
+    thickest = max(5, int(THICKEST * ink.shape[0]))
     reach = search + 2 * thickest + 4
     strip = gather(ink, line.rows(np.arange(-reach, reach + 1)))
     profile = strip[:, columns].sum(axis=1)  # where no stroke crosses: the line's own cross-section
@@ -154,7 +157,9 @@ def _sized(ink: np.ndarray, line: Line, columns: np.ndarray, search: int, length
     if gap - 2 > thickest or min(profile[core[0] - gap], profile[core[1] - 1 + gap]) >= 0.5 * profile[centre]:
         return None
     band = _around(profile, centre, 0.1 * profile[centre])
-    band = (max(band[0], core[0] - gap + 1), min(band[1], core[1] + gap - 1))
+    # Soft edges reach a pixel or two beyond the core; further out is ink beside the line (digits
+    # standing on it), which the band must not take.
+    band = (max(band[0], core[0] - 2), min(band[1], core[1] + 2))
     covered = strip[band[0] : band[1]].any(axis=0)  # the band: a line half a pixel off its fit wavers
     if covered.sum() < length:
         return None

@@ -36,8 +36,10 @@ _INKED_FRAME = 0.02
 # Ink covering this share of an image is dense: strokes fill whole neighbourhoods of it.
 _DENSE_INK = 0.25
 # Two modes, not one blurred by noise: Otsu's between-class variance over the total. A
-# unimodal (Gaussian) histogram gives 2/pi = 0.64, a digit on paper above 0.85.
-_TWO_MODES = 0.8
+# unimodal (Gaussian) histogram gives 2/pi = 0.64, a digit on paper above 0.85, a small
+# blurred one down to 0.75 (as does uniform noise, which _SCATTERED tells apart).
+_TWO_MODES = 0.7
+_SCATTERED = 0.2  # ...and neighbours on either side of the split at most this share of all pairs
 _BREADTH_SIDE = 96  # how broad paper and ink are is measured on a copy this size
 
 
@@ -68,9 +70,9 @@ def readings(values: np.ndarray, counts: np.ndarray, min_contrast: float) -> lis
         # a thin margin), no neighbourhood of the photo background's size is paper enough.
         if _inked_share(counts, extremes, framed, min_contrast) < _DENSE_INK:
             return [framed]
-        split = _two_modes(counts, min_contrast)
+        split = _two_modes(values, counts, min_contrast)
         return [framed if split is None else Reading(polarity, background, split)]
-    split = _two_modes(counts, min_contrast)
+    split = _two_modes(values, counts, min_contrast)
     if split is None:
         return [framed]
     light_class = int(np.floor(split)) + 1  # the first level above the split
@@ -162,15 +164,23 @@ def _otsu_split(counts: np.ndarray, cumulative: np.ndarray | None = None) -> tup
     return best + 0.5, float(between[best]) / max(spread, 1e-12)
 
 
-def _two_modes(counts: np.ndarray, min_contrast: float) -> float | None:
-    """Otsu's split when the histogram has two well-separated modes (paper and ink), else None."""
+def _two_modes(values: np.ndarray, counts: np.ndarray, min_contrast: float) -> float | None:
+    """Otsu's split when the image has two separate modes (paper and ink) in coherent regions, else None.
+
+    Noise has one mode, or two whose pixels are scattered: about half the
+    neighbours of a pixel of uniform noise are on the other side of the split,
+    a few percent of a digit's (those along its outline).
+    """
     split, separation = _otsu_split(counts)
     level = int(split)
     dark = median_level(counts[: level + 1])
     light = level + 1 + median_level(counts[level + 1 :])
-    if separation < _TWO_MODES or light - dark < 2 * min_contrast:
+    if separation < _TWO_MODES or light - dark < min_contrast:
         return None  # one mode (blank paper, noise) or two too close to tell paper from ink
-    return split
+    side = values > split
+    count = np.count_nonzero
+    outline = count(side[:, 1:] != side[:, :-1]) + count(side[1:] != side[:-1])
+    return split if outline <= _SCATTERED * 2 * side.size else None
 
 
 def _breadth(mask: np.ndarray) -> float:

@@ -65,6 +65,7 @@ def printed_lines(
     grid = len(edge_across) >= 2 and len(edge_down) >= 2
     across_printed = _printed(across, edge_across, grid, stroke, writing_height)
     down_printed = _printed(down, edge_down, grid, stroke, None)
+    down_printed += [m for m in _margins(across_printed, edge_across, edge_down) if all(m is not d for d in down_printed)]
     boxed, walls = _boxes(ink, across, down_printed)
     across_printed += [line for line in boxed if all(line is not p for p in across_printed)]
     down_printed += walls
@@ -109,6 +110,16 @@ def _printed(
         return beyond and line.thickness <= _AS_THICK * stroke
 
     return [line for line in lines if printed(line)]
+
+
+def _margins(ruled: list[Line], edge_across: list[Line], edge_down: list[Line]) -> list[Line]:
+    """On a ruled page (two or more printed lines across it), vertical lines from edge to edge in the
+    same pen: a notebook's margin line, one of a kind, which ruling or squares would not explain."""
+    rules = [line for line in ruled if any(line is e for e in edge_across)]
+    if len(rules) < 2:
+        return []
+    pen = max(line.thickness for line in rules)
+    return [line for line in edge_down if line.thickness <= 2 * pen + 2]
 
 
 def _spans(line: Line, start: int, size: int) -> bool:
@@ -198,8 +209,9 @@ def _cleared(contrast: np.ndarray, strokes: np.ndarray, line: Line) -> np.ndarra
     sides = gather(strokes, line.rows(np.array([a - 1 - beyond, a - 1, b, b + beyond])))
     crossed = _crossings(sides, b - a)
     levels = gather(contrast, where, fill=0).astype(np.float32)
-    core = levels[line.core[0] - a : line.core[1] - a][:, ~crossed.any(axis=0) & line.covered]
-    own = float(np.median(core)) if core.size else 0.0
+    # The line's own contrast: per column clear of strokes its peak (the core's edges are soft).
+    peaks = levels[line.core[0] - a : line.core[1] - a].max(axis=0)[~crossed.any(axis=0) & line.covered]
+    own = float(np.median(peaks)) if peaks.size else 0.0
     pen = levels > own + max(32.0, 0.5 * own)  # a darker pen over a light (drop-out colour) line
     clear = ~crossed & ~pen
     out = np.zeros(contrast.shape, dtype=bool)
@@ -263,20 +275,24 @@ def _nearest(run: tuple[int, int], others: list[tuple[int, int]]) -> tuple[int, 
 def _ticks(strokes: np.ndarray, line: Line, longest: float) -> np.ndarray:
     """A comb field's ticks: three or more short, thin marks of one length on a printed line.
 
-    A digit's stem ending on a ruled line is as thin and short, but not one of a row of equals.
+    A digit's stem ending on a ruled line is as thin and short, but not one of a
+    row of equals; one crossing the line goes on beyond it, as a tick does not.
     """
     out = np.zeros(strokes.shape, dtype=bool)
     a, b = line.band
     most = int(longest)
     if most < 3:
         return out
-    for offsets in (np.arange(a - 1, a - 1 - most, -1), np.arange(b, b + most)):  # above, below
+    touching = gather(strokes, line.rows(np.array([a - 1, b])))  # (above, below) the band
+    for side, offsets in enumerate((np.arange(a - 1, a - 1 - most, -1), np.arange(b, b + most))):
         where = line.rows(offsets)
         run = np.cumprod(gather(strokes, where), axis=0).sum(axis=0)  # ink touching the line, per column
+        across = touching[1 - side]
         marks = [
             (start, stop) for start, stop in runs(run >= 2)
             if stop - start <= 1.5 * line.thickness + 3
             and max(4, 2 * line.thickness + 2) <= run[start:stop].max() < most
+            and not across[max(0, start - line.thickness - 2) : stop + line.thickness + 2].any()
         ]  # fmt: skip
         lengths = np.array([run[start:stop].max() for start, stop in marks])
         if lengths.size < 3:
