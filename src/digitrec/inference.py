@@ -173,21 +173,25 @@ class Recognizer:
         Where the polarity is in doubt (a close crop: is a marker 0's hole paper or
         ink?), both readings go to the model in one call and the one it is surer of wins.
         """
-        candidates = to_mnist_candidates(gray, self.config.preprocess)
-        probs = self.probabilities(np.stack([c.image for c in candidates]))  # (len(candidates), classes)
-        best = int(np.argmax(probs.max(axis=1)))
-        return self._prediction(probs[best], candidates[best].image, candidates[best])
+        return self.predict_candidates([to_mnist_candidates(gray, self.config.preprocess)])[0]
 
     def predict_bytes(self, data: bytes) -> Prediction:
         """Encoded image bytes (PNG, JPEG, ...) of one digit."""
         return self.predict_array(decode_image(data, self.config.limits))
 
-    def predict_prepared(self, prepared: Sequence[Preprocessed]) -> list[Prediction]:
-        """Digits already through `to_mnist` (with self.config.preprocess), in one model call."""
-        if not prepared:
+    def predict_candidates(self, images: Sequence[Sequence[Preprocessed]]) -> list[Prediction]:
+        """One prediction per image from its readings (`to_mnist_candidates`), all in one model call:
+        of an image's readings, the one the model is surest of wins."""
+        flat = [candidate for readings in images for candidate in readings]
+        if not flat:
             return []
-        probs = self.probabilities(np.stack([p.image for p in prepared]))
-        return [self._prediction(pr, p.image, p) for pr, p in zip(probs, prepared, strict=True)]
+        probs = iter(self.probabilities(np.stack([c.image for c in flat])))  # (len(flat), classes)
+        predictions = []
+        for readings in images:
+            scored = [(next(probs), candidate) for candidate in readings]
+            best, candidate = max(scored, key=lambda pair: float(pair[0].max()))
+            predictions.append(self._prediction(best, candidate.image, candidate))
+        return predictions
 
     def read_array(self, gray: np.ndarray) -> LineReading:
         """A line of digits ("2025", a phone number), read left to right.

@@ -207,7 +207,7 @@ def test_an_unexpected_failure_is_a_500_without_a_traceback(settings, digit_png,
     from fastapi.testclient import TestClient
 
     context = AppContext.build(settings)
-    monkeypatch.setattr(context.recognizer, "predict_prepared", lambda prepared: 1 / 0)
+    monkeypatch.setattr(context.recognizer, "predict_candidates", lambda readings: 1 / 0)
     app = create_app(settings, context)
     with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         png, _ = digit_png(0)

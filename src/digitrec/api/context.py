@@ -28,7 +28,7 @@ from digitrec.errors import (
 from digitrec.history import HistoryStore
 from digitrec.imaging import DecodeLimits, OpenedImage, encode_png, image_to_gray, open_image, thumbnail_png
 from digitrec.inference import Prediction, Recognizer, RecognizerConfig
-from digitrec.preprocess import Preprocessed, to_mnist
+from digitrec.preprocess import Preprocessed, to_mnist_candidates
 from digitrec.recording import Recorded, record_digits
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ ANSWER_BATCH = 8
 class PreparedInput:
     """An input image made ready for the model, and its thumbnail for the history (None without history)."""
 
-    prepared: Preprocessed
+    readings: tuple[Preprocessed, ...]  # one, or both polarities where the paper is in doubt
     thumbnail_png: bytes | None
 
 
@@ -172,8 +172,8 @@ class AppContext:
 
     def _prepare(self, image: OpenedImage) -> PreparedInput:
         gray = image_to_gray(image)
-        prepared = to_mnist(gray, self.recognizer.config.preprocess)
-        return PreparedInput(prepared, thumbnail_png(gray) if self.store is not None else None)
+        readings = tuple(to_mnist_candidates(gray, self.recognizer.config.preprocess))
+        return PreparedInput(readings, thumbnail_png(gray) if self.store is not None else None)
 
     async def answer(self, ready: PreparedInput, source: str, owner: str | None = None) -> Answer:
         """Recognise and record one prepared image (as `owner`'s), on the answering thread, off the event loop.
@@ -189,7 +189,7 @@ class AppContext:
         return await self._answers.submit((ready, source, owner))
 
     def _answer_batch(self, requests: list[tuple[PreparedInput, str, str | None]]) -> list[Answer]:
-        predictions = self.recognizer.predict_prepared([ready.prepared for ready, _source, _owner in requests])
+        predictions = self.recognizer.predict_candidates([ready.readings for ready, _source, _owner in requests])
         pngs = [encode_png(prediction.image) for prediction in predictions]
         answered = zip(requests, predictions, pngs, strict=True)
         # prepare() made the thumbnails when history is on

@@ -1,6 +1,6 @@
 """Micro-batching: requests that arrive together share one call on a thread of its own.
 
-    model = MicroBatcher(recognizer.predict_prepared, max_batch=8, name="model")
+    model = MicroBatcher(recognizer.predict_candidates, max_batch=8, name="model")
     prediction = await model.submit(prepared)      # from any coroutine on the event loop
 
 A waiting request costs one queue entry; the thread takes everything queued

@@ -112,9 +112,9 @@ def _predict_each(
         except DigitrecError as exc:
             outcomes.append(exc)
     ready = [outcome for outcome in outcomes if isinstance(outcome, PreparedInput)]
-    predictions = ctx.recognizer.predict_prepared([item.prepared for item in ready])
+    predictions = ctx.recognizer.predict_candidates([item.readings for item in ready])
     elapsed_ms = 1000 * (time.perf_counter() - started)  # the whole batch's
-    pngs = [encode_png(item.prepared.image) for item in ready]
+    pngs = [encode_png(prediction.image) for prediction in predictions]
     digits = [("api", item.thumbnail_png, prediction, png)
               for item, prediction, png in zip(ready, predictions, pngs, strict=True)]  # fmt: skip
     recorded = record_digits(ctx.store, ctx.model_info, digits, [owner] * len(digits))  # one transaction
