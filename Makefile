@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: install run test test-fast train ship data bench evaluate docs-figures clean
+.PHONY: install run test test-fast train ship data bench evaluate docs-figures notebooks clean
 
 # A local virtual environment with the pinned, tested versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -e ".[test,postgres]"
+	$(PIP_INSTALL) -e ".[test,train,postgres]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -46,6 +46,10 @@ bench: install
 # Every picture in README.md and docs/, made by docs/figures.py (page screenshots need Debian's chromium).
 docs-figures: install
 	$(BIN)/python docs/figures.py --out docs/figures
+
+# Re-run both tutorial notebooks in place with full training (a few minutes), keeping their outputs.
+notebooks: install
+	$(BIN)/python docs/run_notebooks.py
 
 clean:
 	rm -rf evaluation benchmarks/out .pytest_cache

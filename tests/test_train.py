@@ -118,3 +118,17 @@ def test_the_real_input_recipe_trains_on_nondigits_and_stores_a_fitted_temperatu
     fitted = payload["calibration"]
     assert payload["temperature"] == fitted["temperature"] > 0
     assert fitted["nll_after"] <= fitted["nll_before"] and fitted["images"] == cfg.val_size
+
+
+def test_the_python_api_returns_the_metrics_and_the_best_checkpoint_and_reports_each_epoch(tiny_train_config):
+    rows = []
+    result = train(dataclasses.replace(tiny_train_config, epochs=2), on_epoch=rows.append)
+    metrics = tiny_train_config.out_dir / "metrics.jsonl"
+    on_disk = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert rows == result.history == on_disk
+    assert [row["epoch"] for row in rows] == [1, 2]
+    assert set(rows[0]) == {
+        "epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds",
+    }
+    assert result.best_checkpoint == tiny_train_config.out_dir / "best.pt"
+    assert read_checkpoint(result.best_checkpoint)["progress"]["epoch"] == result.best_epoch

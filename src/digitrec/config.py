@@ -51,6 +51,8 @@ class TrainConfig:
     resume: bool = False
     init_from: Path | None = None  # start from these weights (fine-tuning), keeping their normalisation
     progress: bool = True
+    tensorboard: bool = False  # also log to TensorBoard (tensorboard.py; needs the `train` extra)
+    tensorboard_dir: Path | None = None  # ...into this folder; default <run dir>/tensorboard
     # Fast paths so tests run a real step in seconds.
     max_batches: int | None = None  # per epoch
     train_subset: int | None = None  # use only the first N training images after the split
@@ -82,6 +84,8 @@ class TrainConfig:
             raise ConfigError(f"the non-digit loss weight cannot be negative, got {self.nondigit_weight}")
         if self.val_size < 0:
             raise ConfigError(f"validation size cannot be negative, got {self.val_size}")
+        if self.tensorboard_dir is not None and not self.tensorboard:
+            raise ConfigError("tensorboard_dir is set, but TensorBoard logging is off: set tensorboard=True")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, so it can sit inside a weights_only checkpoint and JSON."""
@@ -102,7 +106,7 @@ class TrainConfig:
         for name, value in data.items():
             if name not in known:
                 continue  # a key from another version: ignore rather than fail
-            if name in ("data_dir", "out_dir", "init_from") and value is not None:
+            if name in ("data_dir", "out_dir", "init_from", "tensorboard_dir") and value is not None:
                 value = Path(value)
             elif name == "milestones":
                 value = tuple(value)

@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +56,9 @@ def export_onnx(checkpoint: Path, out: Path, check: bool = True) -> Path:
     example = torch.rand(2, 1, 28, 28)
     out.parent.mkdir(parents=True, exist_ok=True)
     batch = torch.export.Dim("batch", min=1, max=65536)
-    # The exporter prints progress and warns about internals we do not use.
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    # The exporter prints progress and warns about internals we do not use (warnings, and log
+    # lines such as "torchvision is not installed").
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), _quiet_logger("torch.onnx"):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapper, (example,), str(out), dynamo=True, external_data=False, opset_version=OPSET,
@@ -69,6 +71,18 @@ def export_onnx(checkpoint: Path, out: Path, check: bool = True) -> Path:
             raise CheckpointError(f"{out}: ONNX output differs from PyTorch by {max_diff:.2e}; export failed")
     log.info("exported %s -> %s", checkpoint, out)
     return out
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    """Only errors from logger `name` while the block runs."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def compare_with_torch(wrapper: nn.Module, onnx_path: Path, pixels: torch.Tensor) -> float:

@@ -1,7 +1,10 @@
 """Training: one config in, a run directory with checkpoints, metrics and curves out.
 
     cfg = TrainConfig(model="lenet", epochs=2)
-    result = train(cfg)          # result.test_acc, result.run_dir
+    result = train(cfg, on_epoch=print)   # result.test_acc, .history, .best_checkpoint
+
+`on_epoch` gets each epoch's metrics row (a line of metrics.jsonl) as it ends;
+with cfg.tensorboard, the run also writes TensorBoard event files (tensorboard.py).
 
 Runs alone or as one rank of a torchrun job (DDP; only rank 0 writes).
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +42,7 @@ from digitrec.runtime import (
     DistInfo, init_distributed, rank_device, resolve_device, rng_states, seed_everything, set_threads,
 )  # fmt: skip
 from digitrec.runtime import barrier, shutdown_distributed
+from digitrec.tensorboard import TrainingBoard, log_dir, require_tensorboard
 from digitrec.training_data import TrainingData, load_training_data
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,8 @@ class TrainResult:
     epochs_run: int
     train_seconds: float
     time_to_target: float | None  # training seconds until val accuracy reached --target-acc
+    history: list[dict[str, Any]]  # one row per epoch, as in metrics.jsonl
+    best_checkpoint: Path  # run_dir / "best.pt": the epoch of best validation accuracy, calibrated
 
 
 @dataclass
@@ -72,18 +79,29 @@ def default_run_dir(model: str) -> Path:
     return Path("runs") / f"{model}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-def train(cfg: TrainConfig) -> TrainResult:
-    """Train `cfg.model` as configured; return the selected checkpoint's test figures."""
+EpochCallback = Callable[[dict[str, Any]], None]
+
+
+def train(cfg: TrainConfig, on_epoch: EpochCallback | None = None) -> TrainResult:
+    """Train `cfg.model` as configured; return the metrics and the selected checkpoint's test figures.
+
+    `on_epoch(row)` is called after each epoch (on rank 0 of a distributed run) with
+    that epoch's metrics: epoch, step, train_loss, train_acc, val_loss, val_acc, lr, seconds.
+    """
+    if cfg.tensorboard:
+        require_tensorboard()  # before any data is loaded
     set_threads(cfg.threads)
     device = resolve_device(cfg.device)
     dist_info = init_distributed(device)
     try:
-        return _train(cfg, rank_device(device, dist_info), dist_info)
+        return _train(cfg, rank_device(device, dist_info), dist_info, on_epoch)
     finally:
         shutdown_distributed(dist_info)
 
 
-def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> TrainResult:
+def _train(
+    cfg: TrainConfig, device: torch.device, dist_info: DistInfo, on_epoch: EpochCallback | None
+) -> TrainResult:
     seed_everything(cfg.seed + dist_info.rank)
     run_dir = cfg.out_dir or default_run_dir(cfg.model)
     if dist_info.enabled and cfg.out_dir is None:
@@ -118,12 +136,15 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
     net: nn.Module = DistributedDataParallel(model) if dist_info.enabled else model
     aug_cfg = AugmentConfig(strength=cfg.augment_strength, elastic=cfg.elastic) if cfg.augment else None
 
+    board = None  # every rank has the package (train() checked it); only rank 0 writes
+    if cfg.tensorboard and dist_info.is_main:
+        board = TrainingBoard(log_dir(cfg, run_dir), cfg, resumed_after=state.epoch)
     stop = state.time_to_target is not None
     while state.epoch < cfg.epochs and not stop:
         started = time.perf_counter()
         train_loss, train_acc, stop = _run_epoch(
             cfg, net, model, ema, optimizer, scheduler if per_step else None, data, aug_cfg,
-            device, dist_info, state, steps_per_epoch, per_rank_batch, started,
+            device, dist_info, state, steps_per_epoch, per_rank_batch, started, board,
         )  # fmt: skip
         if scheduler is not None and not per_step:
             scheduler.step()
@@ -146,19 +167,28 @@ def _train(cfg: TrainConfig, device: torch.device, dist_info: DistInfo) -> Train
             stop = True
         payload = checkpoint_payload(cfg, data, model, ema, optimizer, scheduler, dataclasses.asdict(state),
                                      rng_states(dist_info))  # fmt: skip
+        if board is not None:
+            # Before the checkpoint: a run that dies in between redoes this epoch on --resume,
+            # and the resumed writer drops what was logged past the checkpoint.
+            board.epoch(row)
         writer.end_epoch(row, state.history, payload, improved)
         log.info("epoch %d: val acc %.4f, val loss %.4f", state.epoch, val_acc, val_loss)
+        if on_epoch is not None and dist_info.is_main:
+            on_epoch(dict(row))
     barrier(dist_info)
     _calibrate(run_dir, data, device, dist_info)
     barrier(dist_info)
-    return _final_report(run_dir, data, device, state)
+    result = _final_report(run_dir, data, device, state, board)
+    if board is not None:
+        board.close()
+    return result
 
 
 def _run_epoch(
     cfg: TrainConfig, net: nn.Module, model: nn.Module, ema: AveragedModel | None,
     optimizer: torch.optim.Optimizer, step_scheduler: Any, data: TrainingData,
     aug_cfg: AugmentConfig | None, device: torch.device, dist_info: DistInfo, state: _State,
-    steps: int, batch_size: int, started: float,
+    steps: int, batch_size: int, started: float, board: TrainingBoard | None = None,
 ) -> tuple[float, float, bool]:  # fmt: skip
     """One pass over this rank's share of the training set; returns loss, accuracy, stop."""
     net.train()
@@ -181,6 +211,8 @@ def _run_epoch(
             x = augment_batch(x, aug_cfg)
         if cfg.degrade:
             x = degrade_batch(x, DegradeConfig())
+        if board is not None and state.step == 0:
+            board.training_images(x)  # once per run: what the model is trained on
         x = normalise(x, data.mean, data.std).to(device, memory_format=torch.channels_last)
         all_logits = net(x)
         logits = all_logits[: len(y)]
@@ -310,16 +342,21 @@ def _calibrate(run_dir: Path, data: TrainingData, device: torch.device, dist_inf
     log.info("temperature %.3f: validation NLL %.4f -> %.4f", fitted.temperature, fitted.nll_before, fitted.nll_after)
 
 
-def _final_report(run_dir: Path, data: TrainingData, device: torch.device, state: _State) -> TrainResult:
+def _final_report(
+    run_dir: Path, data: TrainingData, device: torch.device, state: _State, board: TrainingBoard | None
+) -> TrainResult:
     """Evaluate the selected checkpoint (best.pt) on the held-out test set."""
     best = load_model(run_dir / "best.pt")
     logits = predict_logits(best.model.to(device), data.test_x, best.mean, best.std, device=device)
     test_loss = F.cross_entropy(logits, data.test_y).item()
     test_acc = (logits.argmax(1) == data.test_y).float().mean().item()
+    if board is not None:
+        board.test_results(data.test_y.cpu(), logits.cpu(), test_loss, tuple(data.classes), state.epoch)
     return TrainResult(
         run_dir=run_dir, best_epoch=state.best_epoch, best_val_acc=state.best_val_acc,
         test_acc=test_acc, test_loss=test_loss, epochs_run=state.epoch,
         train_seconds=state.train_seconds, time_to_target=state.time_to_target,
+        history=[dict(row) for row in state.history], best_checkpoint=run_dir / "best.pt",
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from digitrec.presets import PRESETS, preset_values
 
 # Settings a resumed run may change; everything else (epochs and the learning-rate
 # plan included) comes from the checkpoint, so the run continues as it was planned.
-RESUMABLE_OVERRIDES = ("device", "threads", "progress", "data_dir")
+RESUMABLE_OVERRIDES = ("device", "threads", "progress", "data_dir", "tensorboard", "tensorboard_dir")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,6 +65,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-batches", type=int, help="batches per epoch (quick trials)")
     p.add_argument("--train-subset", type=int, help="train on the first N training images only")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    p.add_argument("--tensorboard", nargs="?", const="", metavar="DIR",
+                   help="also log to TensorBoard, into DIR (default OUT/tensorboard); needs digitrec[train]")
     p.add_argument("--json", dest="print_json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
 
@@ -73,6 +75,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     given = {k: v for k, v in vars(args).items() if k not in ("run", "command", "verbose", "quiet", "print_json")}
     if "milestones" in given:
         given["milestones"] = tuple(given["milestones"])
+    if "tensorboard" in given:
+        # --tensorboard alone logs into the run directory; --tensorboard DIR elsewhere.
+        folder = given["tensorboard"]
+        given["tensorboard"] = True
+        if folder:
+            given["tensorboard_dir"] = Path(folder)
     if given.get("resume"):
         return _resume_config(given)
     values: dict[str, Any] = {}
@@ -112,6 +120,7 @@ def _plain(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from digitrec.models import model_info
+    from digitrec.tensorboard import log_dir
     from digitrec.train import train  # imports torch: only when training
 
     cfg = config_from_args(args)
@@ -119,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     result = train(cfg)
     summary = {
         "run_dir": str(result.run_dir),
+        "best_checkpoint": str(result.best_checkpoint),
         "best_epoch": result.best_epoch,
         "best_val_acc": result.best_val_acc,
         "test_acc": result.test_acc,
@@ -131,11 +141,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(
-            f"best checkpoint: {result.run_dir / 'best.pt'} (epoch {result.best_epoch}, "
+            f"best checkpoint: {result.best_checkpoint} (epoch {result.best_epoch}, "
             f"validation {100 * result.best_val_acc:.2f}%)\n"
             f"test accuracy: {100 * result.test_acc:.2f}%  (loss {result.test_loss:.4f}, "
             f"{result.train_seconds:.1f} s of training)"
         )
         if result.time_to_target is not None:
             print(f"reached target validation accuracy after {result.time_to_target:.1f} s")
+        if cfg.tensorboard:
+            print(f"TensorBoard: tensorboard --logdir {log_dir(cfg, result.run_dir)}")
     return 0
