@@ -169,7 +169,7 @@ def desktop(browser, url: str, locale: str, path: Path) -> Path:
         draw_with_mouse(page, SEVEN)
         page.click("#clear")
         draw_with_mouse(page, TWO)
-        page.wait_for_function("document.querySelectorAll('#history li').length >= 2")
+        page.locator('#history li').nth(1).wait_for()  # a string predicate would need eval, which the CSP forbids
         page.wait_for_timeout(500)  # the bars' width transition
         save_screenshot(page.screenshot(full_page=True), path)
     finally:

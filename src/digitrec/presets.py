@@ -51,26 +51,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "label_smoothing": 0.1,
         "ema_decay": 0.999,
     },
-    # The shipped model: the `best` recipe plus what real inputs bring that preprocessing cannot
-    # undo (blur, low resolution, stroke width, JPEG, grey ink, close crops: degrade.py), and
-    # 12,000 generated non-digits taught as "no digit" (nondigits.py, outlier exposure).
-    "real": {
-        "model": "best",
-        "optimizer": "adamw",
-        "lr": 0.003,
-        "weight_decay": 0.0005,
-        "schedule": "onecycle",
-        "batch_size": 128,
-        "epochs": 30,
-        "augment": True,
-        "augment_strength": 1.0,
-        "degrade": True,
-        "nondigits": 12000,
-        "nondigit_weight": 0.5,
-        "label_smoothing": 0.1,
-        "ema_decay": 0.999,
-    },
 }
+# The shipped model: the `best` recipe plus what real inputs bring that preprocessing cannot
+# undo (blur, low resolution, stroke width, JPEG, grey ink, close crops: degrade.py), and
+# 12,000 generated non-digits taught as "no digit" (nondigits.py, outlier exposure).
+PRESETS["real"] = {**PRESETS["best"], "degrade": True, "nondigits": 12000, "nondigit_weight": 0.5}
 
 
 def preset_values(name: str) -> dict[str, Any]:
