@@ -201,3 +201,43 @@ def test_a_line_written_on_ruled_paper(mnist, margin):
     crops = split_digits(gray.astype(np.uint8))
     assert len(crops) == 5
     assert all(c.box[3] - c.box[1] < 0.9 * gray.shape[0] for c in crops)  # no digit runs along a line
+
+
+def _specks(count: int) -> np.ndarray:
+    """A 1000 px page of `count` 3x3 dots in a square grid and a short bar, small enough that no dot
+    is dropped as dust beside it."""
+    side = int(np.ceil(np.sqrt(count)))
+    image = Image.new("L", (1000, 1000), 255)
+    draw = ImageDraw.Draw(image)
+    for k in range(count):
+        x, y = 20 + (k % side) * (960 // side), 20 + (k // side) * (960 // side)
+        draw.rectangle([x, y, x + 2, y + 2], fill=0)
+    draw.rectangle([500, 975, 505, 994], fill=0)  # 120 px: 1% of the ink or more, so not noise
+    return np.asarray(image)
+
+
+def test_more_marks_than_a_line_of_digits_has_are_refused_before_any_merging(monkeypatch):
+    import digitrec.segment as segment
+    from digitrec.errors import TooManyDigitsError
+
+    monkeypatch.setattr(segment, "_merge_pieces", lambda *args: pytest.fail("merged a page of specks"))
+    with pytest.raises(TooManyDigitsError, match="too many separate marks"):
+        segment_line(_specks(900))
+
+
+def test_merging_marks_takes_quadratic_not_cubic_work(monkeypatch):
+    import digitrec.segment as segment
+
+    calls = 0
+    one_digit = segment._one_digit
+
+    def counted(a, b):
+        nonlocal calls
+        calls += 1
+        return one_digit(a, b)
+
+    monkeypatch.setattr(segment, "_one_digit", counted)
+    boxes = [(slice(10 * k, 10 * k + 5), slice(0, 5)) for k in range(150)]  # 150 marks in one column
+    groups = segment._merge_overlapping([frozenset([k + 1]) for k in range(150)], boxes)
+    assert groups == [frozenset(range(1, 151))]  # stacked pieces are one digit
+    assert calls < 2 * 150 * 150  # starting over after each union took ~150**3 / 6

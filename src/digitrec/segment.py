@@ -60,6 +60,9 @@ _CUTS_TO_TRY = 8
 _SPECK_RATIO = 0.05  # blobs under 5% of the largest blob's area are dots of dust...
 _STACKED_SPECK_RATIO = 0.01  # ...unless above or below a digit and not tiny: a broken-off piece
 _SEARCH = 0.3  # look for a cut within 30% of a digit's width around where it is expected
+# More separate marks than this (specks dropped) are not a line of digits: a 32-digit line with
+# broken strokes has well under a hundred. Refusing early bounds the work of a request.
+MAX_MARKS = 200
 # Whether two neighbouring blobs are one broken digit: close and together no wider
 # than a digit (in line heights); the model's certainty weighs in too.
 _MERGE_MAX_GAP = 0.25
@@ -110,13 +113,20 @@ def segment_line(
     from its shape alone (a wide "5" and an overlapping "73" have the same
     box), so every plausible cut is offered and the recogniser chooses
     (`inference.Recognizer.read_array`); `split_digits` chooses by shape only.
-    Raises EmptyDrawingError for a blank image and TooManyDigitsError for more than max_digits.
+    Raises EmptyDrawingError for a blank image, and TooManyDigitsError for more than max_digits
+    digits or more than MAX_MARKS separate marks.
     """
     work, factor = reduced_for_analysis(gray, options.max_side)
     ink, mask, _polarity, _photo = ink_mask(work, options)
     labels, count = label_blobs(mask)
     boxes = bounding_boxes(labels, count)  # slices per label, label i at index i - 1
-    groups = _merge_pieces(_significant(labels, count, boxes), boxes, estimate_stroke(mask))
+    kept = _significant(labels, count, boxes)
+    if len(kept) > MAX_MARKS:
+        raise TooManyDigitsError(
+            f"too many separate marks to read as digits ({len(kept)}; at most {MAX_MARKS}): "
+            "send an image of one line of digits"
+        )
+    groups = _merge_pieces(kept, boxes, estimate_stroke(mask))
     if not groups:
         raise EmptyDrawingError("no digit found: the image is blank; draw one or more digits")
     line_height = float(np.median([_height(boxes, group) for group in groups]))
@@ -213,17 +223,20 @@ def _significant(labels: np.ndarray, count: int, boxes: list) -> list[int]:
     """Labels of blobs that are not specks: big enough, or right above or below a big blob.
 
     A small piece stacked on a digit (the broken-off tail of a "9") is part of it;
-    a small piece on its own is dust.
+    a small piece on its own is dust. Past MAX_MARKS big blobs the small ones are not
+    looked at: the caller refuses the image anyway.
     """
     sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]  # (count,)
-    big = [int(i) + 1 for i in np.flatnonzero(sizes >= _SPECK_RATIO * sizes.max())]
-    small = [int(i) + 1 for i in np.flatnonzero((sizes > 0) & (sizes < _SPECK_RATIO * sizes.max()))]
-    stacked = [
-        label for label in small
-        if any(_x_overlap(_extent(boxes, {label}), _extent(boxes, {b})) > 0 for b in big)
-        and sizes[label - 1] >= _STACKED_SPECK_RATIO * sizes.max()
-    ]  # fmt: skip
-    return big + stacked
+    big = np.flatnonzero(sizes >= _SPECK_RATIO * sizes.max())
+    if len(big) > MAX_MARKS:
+        return [int(i) + 1 for i in big]
+    small = np.flatnonzero((sizes >= _STACKED_SPECK_RATIO * sizes.max()) & (sizes < _SPECK_RATIO * sizes.max()))
+    starts = np.array([boxes[i][1].start for i in range(count)])  # x-ranges, label i + 1 at index i
+    stops = np.array([boxes[i][1].stop for i in range(count)])
+    # (small, big): does the small blob share columns with the big one?
+    shares = (np.minimum(stops[small, None], stops[None, big]) - np.maximum(starts[small, None], starts[None, big])) > 0
+    stacked = small[shares.any(axis=1)] if len(big) and len(small) else small[:0]
+    return [int(i) + 1 for i in big] + [int(i) + 1 for i in stacked]
 
 
 def _extent(boxes: list, group: frozenset[int]) -> tuple[int, int, int, int]:
@@ -268,20 +281,23 @@ def _merge_overlapping(groups: list[frozenset[int]], boxes: list) -> list[frozen
 
     Two groups are one digit when their x-ranges overlap by half the narrower
     one, or when one sits above the other (digits of a line stand side by side,
-    so stacked pieces are one broken digit).
+    so stacked pieces are one broken digit). Each group is checked against all
+    the others until nothing joins it: only the group that grew can have new
+    partners, so the work is quadratic in the number of groups, where starting
+    over after every union was cubic (an image of many specks took minutes).
     """
-    merged = True
-    while merged:
-        merged = False
-        for a in range(len(groups)):
-            for b in range(a + 1, len(groups)):
-                ea, eb = _extent(boxes, groups[a]), _extent(boxes, groups[b])
-                if _one_digit(ea, eb):
-                    groups[a] = groups[a] | groups.pop(b)
-                    merged = True
-                    break
-            if merged:
-                break
+    groups = list(groups)
+    extents = [_extent(boxes, group) for group in groups]
+    i = 0
+    while i < len(groups):
+        partner = next((j for j in range(len(groups)) if j != i and _one_digit(extents[i], extents[j])), None)
+        if partner is None:
+            i += 1
+            continue
+        a, b = extents[i], extents.pop(partner)
+        groups[i] = groups[i] | groups.pop(partner)
+        i -= partner < i  # the list closed up before i
+        extents[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
     return groups
 
 

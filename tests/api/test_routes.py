@@ -293,3 +293,17 @@ def test_error_bodies_quote_at_most_a_little_of_the_input(client, digit_png):
         detail = response.json()["detail"]
         assert response.status_code == status and len(detail) < 400, (status, len(detail))
         assert "9" * 100 not in detail and "y" * 100 not in detail and "8" * 100 not in detail
+
+
+def test_a_page_of_specks_is_refused_as_unreadable(client):
+    from PIL import ImageDraw
+
+    image = Image.new("L", (1000, 1000), 255)
+    draw = ImageDraw.Draw(image)
+    for k in range(900):
+        x, y = 20 + (k % 30) * 32, 20 + (k // 30) * 32
+        draw.rectangle([x, y, x + 2, y + 2], fill=0)
+    draw.rectangle([500, 975, 505, 994], fill=0)  # enough ink in one mark that it is not noise
+    response = client.post("/api/read", files={"file": ("specks.png", encode(image), "image/png")})
+    assert response.status_code == 422
+    assert "too many separate marks" in response.json()["detail"]
